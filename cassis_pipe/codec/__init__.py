@@ -1,0 +1,1 @@
+"""codec stage of cassis-pipe."""

@@ -1,0 +1,1 @@
+"""level0 stage of cassis-pipe."""

@@ -1,0 +1,1 @@
+"""products stage of cassis-pipe."""

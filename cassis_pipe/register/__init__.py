@@ -1,0 +1,1 @@
+"""register stage of cassis-pipe."""
