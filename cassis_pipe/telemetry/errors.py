@@ -28,3 +28,20 @@ class Reject:
 
     def as_dict(self) -> dict[str, int | str]:
         return {"offset": self.offset, "length": self.length, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class StreamResult:
+    """What a stream reader returns: the valid frames (decoded), where each started, and rejects.
+
+    ``frames[i]`` starts at byte ``offsets[i]`` of the file. Every byte of the input is either in
+    a valid frame or in exactly one reject span, so nothing is lost silently.
+    """
+
+    frames: list
+    offsets: list[int]
+    rejects: list[Reject]
+
+    @property
+    def valid(self) -> int:
+        return len(self.frames)
