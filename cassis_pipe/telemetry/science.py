@@ -275,9 +275,7 @@ def _parse_tlvs(mv: memoryview, offset: int, end: int, md5_ok: bool) -> ScienceF
             raise FrameError(f"missing tlv {tag} ({name})", offset)
     if data is None:
         raise FrameError("missing data tlv", offset)
-    frame = ScienceFrame(
-        **values, data=data, data_tag=data_tag, extra=tuple(extra), md5_ok=md5_ok
-    )
+    frame = ScienceFrame(**values, data=data, data_tag=data_tag, extra=tuple(extra), md5_ok=md5_ok)
     layout = tuple(order)
     if layout != _canonical_layout(frame):
         object.__setattr__(frame, "layout", layout)

@@ -31,7 +31,7 @@ class KernelError(RuntimeError):
 
 
 def pack_timecode(coarse: int, fine: int) -> bytes:
-    """Time code bytes from ``coarse`` seconds (0..2^32-1) and ``fine`` 2^-24 s units (0..2^24-1)."""
+    """Time code bytes from ``coarse`` s (0..2^32-1) and ``fine`` 2^-24 s units (0..2^24-1)."""
     if not 0 <= coarse < COARSE_LIMIT:
         raise ValueError(f"coarse time {coarse} s outside 0..2^32-1")
     if not 0 <= fine < FINE_PER_SECOND:
@@ -68,11 +68,16 @@ def encode_timecode(seconds: float) -> bytes:
 
 
 def decode_timecode(b: bytes | bytearray | memoryview) -> float:
-    """On-board time in seconds of an 8-byte time code (exact below 2^29 s, else to ~1e-7 s)."""
+    """On-board time in s of an 8-byte time code (exact below 2^29 s, else within 2.5e-7 s)."""
     if len(b) != TIMECODE_LENGTH:
         raise FrameError(f"time code must be 8 bytes, got {len(b)}", 0)
     coarse, fine = unpack_timecode(b)
     return coarse + fine / FINE_PER_SECOND
+
+
+def is_timecode(b: bytes | bytearray | memoryview) -> bool:
+    """True if ``b`` is 8 bytes with the 0x2f P-field (e.g. False for all-zero dump stamps)."""
+    return len(b) == TIMECODE_LENGTH and b[0] == P_FIELD
 
 
 def timecode_to_ticks(b: bytes | bytearray | memoryview) -> float:
@@ -86,28 +91,46 @@ def timecode_to_ticks(b: bytes | bytearray | memoryview) -> float:
 # --- SPICE kernels -------------------------------------------------------------------------------
 
 _LOCK = threading.RLock()
-_LOADED: set[str] = set()
 _ACTIVE: dict[str, str] = {}  # role ("sclk" / "lsk") -> path furnished last for that role
 
 
 def _furnish(path: str | Path, role: str) -> None:
-    """Load a kernel once per process; reload only if another kernel of the same role took over.
+    """Make ``path`` the one kernel of ``role`` ("sclk"/"lsk") this module has loaded.
 
-    Text kernels of one role share pool variables, so the kernel furnished last wins; reloading
-    makes the requested one win again.
+    Loaded once per process and kept while it stays the active kernel of its role; asking for
+    another kernel of the same role unloads the previous one first, so a kernel lacking the
+    needed variables fails loudly instead of silently using stale pool values.
     """
     resolved = Path(path).expanduser()
     if not resolved.is_file():
         raise KernelError(f"{role} kernel not found: {path}")
     key = str(resolved.resolve())
-    if key in _LOADED and _ACTIVE.get(role) == key:
+    previous = _ACTIVE.get(role)
+    if previous == key:
         return
+    if previous is not None:
+        _unload(previous)
+        del _ACTIVE[role]
     try:
         spiceypy.furnsh(key)
     except SpiceyError as exc:
         raise KernelError(f"cannot load {role} kernel {path}: {exc.short or exc}") from exc
-    _LOADED.add(key)
     _ACTIVE[role] = key
+
+
+def _unload(key: str) -> None:
+    try:
+        spiceypy.unload(key)
+    except SpiceyError:
+        pass
+
+
+def clear_kernel_cache() -> None:
+    """Unload every kernel this module furnished (the next conversion loads them again)."""
+    with _LOCK:
+        for key in sorted(set(_ACTIVE.values())):
+            _unload(key)
+        _ACTIVE.clear()
 
 
 def timecode_to_et(b: bytes | bytearray | memoryview, sclk: str | Path, lsk: str | Path) -> float:
