@@ -10,7 +10,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--runslow", action="store_true", default=False, help="run slow full-size tests")
+    parser.addoption(
+        "--runslow", action="store_true", default=False, help="run slow full-size tests"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
