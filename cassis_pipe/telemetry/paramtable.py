@@ -39,7 +39,11 @@ PARAMETER_IDS: dict[str, int] = {name: i for i, name in enumerate(PARAMETER_NAME
 
 
 class Window(NamedTuple):
-    """A detector window in 0-based pixel coordinates (inclusive as commanded)."""
+    """A detector window in 0-based pixel coordinates, exactly as commanded.
+
+    The flown files do not fix whether ``end_row`` is the last row read (2016 commands) or one
+    past it (2018 commands); the PE read-back in PEHK_HEADER is usually ``end_row - 1``.
+    """
 
     start_col: int
     start_row: int
