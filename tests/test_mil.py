@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -51,6 +52,18 @@ def test_clean_streams() -> None:
     h = read_hk_stream(b"".join(hks))
     assert h.valid == 50 and h.rejects == []
     assert read_tc_stream(b"").frames == [] and read_tc_stream(b"").rejects == []
+    # frames serialise for `cassis-pipe frames --json`
+    json.dumps([f.as_dict() for f in r.frames + h.frames])
+
+
+def test_coverage_check_detects_gaps_and_overlaps() -> None:
+    from cassis_pipe.telemetry.errors import StreamResult
+
+    assert coverage_ok(StreamResult([1], [0], [Reject(64, 6, "garbage")]), 70)
+    assert not coverage_ok(StreamResult([1], [0], [Reject(65, 5, "garbage")]), 70)  # gap
+    assert not coverage_ok(StreamResult([1], [0], [Reject(60, 10, "garbage")]), 70)  # overlap
+    assert not coverage_ok(StreamResult([1], [0], []), 70)  # tail not covered
+    assert not coverage_ok(StreamResult([], [], [Reject(0, 0, "garbage")]), 0)  # empty span
 
 
 def test_reject_reasons_and_resync() -> None:
