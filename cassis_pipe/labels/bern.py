@@ -19,8 +19,8 @@ from cassis_pipe.labels.xmlsafe import (
     LabelError,
     child,
     find,
-    local,
     load_xml,
+    local,
     read_xml,
     text,
     to_float,
@@ -172,7 +172,7 @@ def parse_bern_root(root: ET.Element, source: str) -> FrameletLabel:
     if exp_s is None and t_exp is not None:
         exp_s = t_exp * T_EXP_TICK_S
     pos = _attr_int(fsw, "Position")
-    rot = pos / 1000.0 if pos is not None else to_float(text(child(der_e, "TelescopeRotationAngle")))
+    rot = to_float(text(child(der_e, "TelescopeRotationAngle"))) if pos is None else pos / 1000.0
     fa = find(root, "File_Area_Observational")
     arr_e = find_array(fa)
     geo = parse_geometric(child(header, "GEOMETRIC_DATA"))

@@ -26,8 +26,9 @@ def read_dat(path: str | Path, label: AnyLabel, *, apply_scaling: bool = True) -
 
     Returns a C-contiguous native-endian array of shape ``label.array.shape`` (lines, samples
     for images). The file must hold exactly ``offset + n_bytes`` bytes; any other size (short,
-    truncated or padded file) is a :class:`LabelError`. With ``apply_scaling`` a non-identity scaling_factor/value_offset is
-    applied (result float64); the Bern and PSA files have identity scaling.
+    truncated or padded file) is a :class:`LabelError`. With ``apply_scaling`` a non-identity
+    scaling_factor/value_offset is applied (result float64); the Bern and PSA files have
+    identity scaling.
     """
     p = Path(path)
     geom = _geometry(label, p.name)

@@ -57,8 +57,8 @@ def parse_geometric(elem: ET.Element | None) -> GeometricData:
         if not name:
             continue
         raw = text(c)
-        values[name] = raw if name in ("TARGET", "Kernels_Used", "LOCAL_SOLAR_TIME") else (
-            number_or_list(raw)
+        values[name] = (
+            raw if name in ("TARGET", "Kernels_Used", "LOCAL_SOLAR_TIME") else (number_or_list(raw))
         )
         if "Unit" in c.attrib:
             units[name] = c.attrib["Unit"]

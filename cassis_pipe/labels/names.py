@@ -158,8 +158,15 @@ def parse_psa_framelet_name(name: str) -> PsaFrameletName:
         raise ValueError(f"not a PSA CaSSIS framelet name: {name!r}")
     g = m.groups()
     return PsaFrameletName(
-        g[0], _parse_t(g[1], g[2]), _parse_t(g[3], g[4]), int(g[5]), int(g[6]), g[7].upper(),
-        int(g[8]), int(g[9]), int(g[10]),
+        g[0],
+        _parse_t(g[1], g[2]),
+        _parse_t(g[3], g[4]),
+        int(g[5]),
+        int(g[6]),
+        g[7].upper(),
+        int(g[8]),
+        int(g[9]),
+        int(g[10]),
     )
 
 
@@ -194,8 +201,9 @@ def parse_psa_stitched_name(name: str) -> PsaStitchedName:
     if m is None:
         raise ValueError(f"not a PSA CaSSIS stitched name: {name!r}")
     g = m.groups()
-    return PsaStitchedName(g[0], _parse_t(g[1], g[2]), _parse_t(g[3], g[4]), g[5].upper(),
-                           int(g[6]))
+    return PsaStitchedName(
+        g[0], _parse_t(g[1], g[2]), _parse_t(g[3], g[4]), g[5].upper(), int(g[6])
+    )
 
 
 def _strip_psa(name: str) -> str:

@@ -18,8 +18,8 @@ from cassis_pipe.labels.xmlsafe import (
     child,
     find,
     find_all,
-    local,
     load_xml,
+    local,
     read_xml,
     text,
     to_float,
@@ -153,9 +153,7 @@ def parse_pds4_root(root: ET.Element, source: str) -> Pds4Label:
         references=tuple(
             t for e in find_all(child(root, "Reference_List"), "lid_reference") if (t := text(e))
         ),
-        modification_dates=tuple(
-            t for e in find_all(ident, "modification_date") if (t := text(e))
-        ),
+        modification_dates=tuple(t for e in find_all(ident, "modification_date") if (t := text(e))),
     )
 
 
