@@ -69,7 +69,10 @@ def test_name_matches_header(path: Path, labels: dict[Path, FrameletLabel]) -> N
     name = parse_bern_name(lab.product_name or "")
     assert name.phase == lab.mission_phase
     assert name.filter == lab.filter
-    assert (name.window_counter, name.sequence_counter) == (lab.window_counter, lab.sequence_counter)
+    assert (name.window_counter, name.sequence_counter) == (
+        lab.window_counter,
+        lab.sequence_counter,
+    )
     assert name.time == lab.acquisition_time
     assert name.level == "B1"
 

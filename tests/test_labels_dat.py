@@ -135,7 +135,9 @@ def test_wrong_size_is_label_error(tmp_path: Path, delta: int) -> None:
 
 
 def test_label_errors(tmp_path: Path) -> None:
-    dmp = read_bern_label(DATA / "pds4-exports" / "CAS-MCO-2016-11-20T15.30.00.349-DMP-00000-00.xml")
+    dmp = read_bern_label(
+        DATA / "pds4-exports" / "CAS-MCO-2016-11-20T15.30.00.349-DMP-00000-00.xml"
+    )
     with pytest.raises(LabelError, match="cannot read"):
         read_dat(tmp_path / "none.dat", dmp)
     with pytest.raises(LabelError, match="unsupported data_type"):

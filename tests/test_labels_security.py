@@ -41,7 +41,12 @@ PARAM_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE x [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd"> %remote;]>
 <Product_Observational/>"""
 
-HOSTILE = {"xxe": XXE, "billion_laughs": LAUGHS, "external_dtd": EXTERNAL_DTD, "param": PARAM_ENTITY}
+HOSTILE = {
+    "xxe": XXE,
+    "billion_laughs": LAUGHS,
+    "external_dtd": EXTERNAL_DTD,
+    "param": PARAM_ENTITY,
+}
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
