@@ -31,7 +31,7 @@ def plain(value: Any) -> Any:
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name in ("shape", "byte_order", "rows", "cols"):
+        for name in ("shape", "byte_order", "n_bytes", "rows", "cols", "binning"):
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 out[name] = plain(getattr(value, name))
         if hasattr(type(value), "dtype") and getattr(value, "dtype", None) is not None:
