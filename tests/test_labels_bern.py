@@ -113,6 +113,18 @@ def test_window_words_decode_to_pehk_starts(path: Path, labels: dict[Path, Frame
         assert ((start >> 12) // 2, (start & 0xFFF) // 2) == (w.start_col, w.start_row)
 
 
+@pytest.mark.parametrize("path", sorted(EXPECTED), ids=lambda p: p.stem[-12:])
+def test_window_end_words(path: Path, labels: dict[Path, FrameletLabel]) -> None:
+    """End words: column inclusive, row exclusive (PEHK end row + 1), own window excepted."""
+    lab = labels[path]
+    words = window_words(lab)
+    for w in lab.windows[: lab.number_of_windows]:
+        end = words[w.index - 1][1]
+        assert (end >> 12) // 2 == w.end_col
+        if lab.window is not None and w.index != lab.window.index:
+            assert (end & 0xFFF) // 2 == w.end_row + 1
+
+
 def test_compressed_specifics(labels: dict[Path, FrameletLabel]) -> None:
     lab = labels[COMPRESSED]
     assert lab.compression_name == "JPEG-LS"
