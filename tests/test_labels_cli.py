@@ -24,7 +24,8 @@ def test_json(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = json.loads(out)
     assert d["source"] == path.name
     assert d["kind"] in ("bern", "pds4")
-    assert d["array"]["shape"] and all(isinstance(n, int) for n in d["array"]["shape"])
+    assert d["array"]["shape"]
+    assert all(isinstance(n, int) for n in d["array"]["shape"])
     if d["kind"] == "bern":
         assert isinstance(d["uid"], int) and d["product_name"] == path.stem
         assert d["acquisition_time"].endswith("Z") and "T" in d["acquisition_time"]
@@ -70,3 +71,24 @@ def test_bad_label_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["label", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "broken.xml" in err and "malformed" in err
+
+
+def test_hostile_label_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    evil = tmp_path / "evil.xml"
+    evil.write_text('<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>')
+    assert main(["label", str(evil), "--json"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and "evil.xml" in cap.err and "unsafe" in cap.err
+
+
+def test_out_of_range_uid_does_not_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = tmp_path / "odd.xml"
+    odd.write_text(
+        '<Product_Observational><CaSSIS_Header><FSW_HEADER UID="99999999999"/>'
+        "</CaSSIS_Header></Product_Observational>"
+    )
+    assert main(["label", str(odd), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["uid"] == 99999999999 and d["observation_id"] is None and d["array"] is None

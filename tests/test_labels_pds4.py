@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cassis_pipe.labels.bern import read_bern_label
 from cassis_pipe.labels.ids import observation_id_string, uid_to_observation_id
@@ -128,3 +130,25 @@ def test_missing_parts_are_none() -> None:
 def test_not_pds4_raises(xml: bytes) -> None:
     with pytest.raises(LabelError, match="odd.xml"):
         parse_pds4_label(xml, "odd.xml")
+
+
+_REAL = PSA.read_bytes()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cut=st.integers(0, len(_REAL)),
+    pos=st.lists(st.integers(0, len(_REAL) - 1), max_size=8),
+    byte=st.integers(0, 255),
+)
+def test_fuzzed_pds4_never_crashes(cut: int, pos: list[int], byte: int) -> None:
+    data = bytearray(_REAL[:cut] if cut < len(_REAL) // 2 else _REAL)
+    for p in pos:
+        if p < len(data):
+            data[p] = byte
+    try:
+        lab = parse_pds4_label(bytes(data), "fuzz.xml")
+    except LabelError as exc:
+        assert exc.source == "fuzz.xml"
+    else:
+        assert isinstance(lab, Pds4Label)

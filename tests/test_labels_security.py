@@ -67,7 +67,17 @@ def test_oversize_label_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         read_label(path)
 
 
-@pytest.mark.parametrize("data", [b"", b"   ", b"<a>", b"\xff\xfe\x00<", b"not xml at all"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"   ",
+        b"<a>",
+        b"\xff\xfe\x00<",
+        b"not xml at all",
+        b'<?xml version="1.0" encoding="U-F-8"?><a/>',
+    ],
+)
 def test_malformed_is_label_error(data: bytes) -> None:
     with pytest.raises(LabelError):
         load_xml(data, "bad.xml")
