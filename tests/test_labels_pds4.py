@@ -118,6 +118,23 @@ def test_psa_reference_is_the_stitched_product(psa: Pds4Label) -> None:
     assert abs((sti.start - psa.start_time).total_seconds()) <= 0.5
 
 
+def test_array_3d_by_axis_name() -> None:
+    xml = b"""<Product_Observational xmlns="http://pds.nasa.gov/pds4/pds/v1">
+    <Identification_Area/><File_Area_Observational><File><file_name>c.img</file_name></File>
+    <Array_3D_Image><offset unit="byte">64</offset><axes>3</axes>
+    <axis_index_order>Last Index Fastest</axis_index_order>
+    <Element_Array><data_type>IEEE754MSBSingle</data_type></Element_Array>
+    <Axis_Array><axis_name>Band</axis_name><elements>4</elements><sequence_number>1</sequence_number></Axis_Array>
+    <Axis_Array><axis_name>Line</axis_name><elements>3</elements><sequence_number>2</sequence_number></Axis_Array>
+    <Axis_Array><axis_name>Sample</axis_name><elements>5</elements><sequence_number>3</sequence_number></Axis_Array>
+    </Array_3D_Image></File_Area_Observational></Product_Observational>"""
+    lab = parse_pds4_label(xml)
+    arr = lab.array
+    assert arr is not None and arr.kind == "Array_3D_Image"
+    assert arr.shape == (4, 3, 5) and arr.offset_bytes == 64 and arr.byte_order == "big"
+    assert arr.n_bytes == 4 * 3 * 5 * 4 and lab.file_name == "c.img"
+
+
 def test_missing_parts_are_none() -> None:
     lab = parse_pds4_label(b"<Product_Observational><Identification_Area/></Product_Observational>")
     assert lab.logical_identifier is None and lab.array is None and lab.cartography is None

@@ -61,6 +61,9 @@ def test_bern_name_from_every_real_header(all_bern_labels: list[Path]) -> None:
             level,
         )
         assert str(built) == lab.product_name == path.stem
+        # the level suffix is the Bern processing directory the file was written to
+        folder = lab.created_file_name.replace("\\", "/").split("/")[-2]  # type: ignore[union-attr]
+        assert folder == {"B1": "level1b", "00": "level0"}[level]
 
 
 def test_bern_name_fields() -> None:

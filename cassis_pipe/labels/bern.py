@@ -61,6 +61,7 @@ class FrameletLabel:
     source: str
     product_name: str | None
     product_id: str | None
+    created_file_name: str | None
     filter: str | None
     uid: int | None
     window_counter: int | None
@@ -189,6 +190,7 @@ def parse_bern_root(root: ET.Element, source: str) -> FrameletLabel:
         source=source,
         product_name=text(child(fa, "File", "file_name")),
         product_id=text(find(root, "Product_Id")),
+        created_file_name=text(child(fa, "File", "created_file_name")),
         filter=text(child(der_e, "Filter")),
         uid=_attr_int(fsw, "UID"),
         window_counter=wc,
