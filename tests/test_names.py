@@ -129,6 +129,9 @@ def test_psa_raw_example() -> None:
     assert n.file_stem() + "__4_0.dat" == PSA_RAW
     quick_start = "cas_raw_sc_20170305t234101-20170305t234105-50-16-ex1-102171730-32-5"
     assert parse_psa_framelet_name(quick_start).lid() == quick_start
+    t = datetime(2025, 4, 16, 23, 38, 56, tzinfo=UTC)
+    lower = PsaFrameletName("raw", t, t, 1, 2, "pan", 3, 4, 0)
+    assert lower.filter == "PAN" and parse_psa_framelet_name(lower.lid()) == lower
 
 
 @given(
