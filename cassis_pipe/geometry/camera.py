@@ -24,7 +24,7 @@ from .isd import Isd
 from .projection import detector_to_ground, ground_to_detector
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrameCamera:
     """Geometry of one CaSSIS exposure. Image coordinates are window-image (binned, 0-based,
     integer pixel centres) when ``window`` is set, else detector coordinates."""

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 
-@dataclass
+@dataclass(eq=False)
 class StateTable:
     """Sampled position (km) and optional velocity (km/s) in ``reference_frame``."""
 
@@ -51,7 +51,7 @@ class StateTable:
         return d
 
 
-@dataclass
+@dataclass(eq=False)
 class RotationTable:
     """Sampled attitude: quaternions [w, x, y, z] from ``reference_frame`` to
     ``time_dependent_frames[0]``, plus an optional constant rotation to the sensor frame."""
@@ -104,7 +104,7 @@ _KNOWN = ("center_ephemeris_time", "instrument_position", "instrument_pointing",
           "radii", "cassis")
 
 
-@dataclass
+@dataclass(eq=False)
 class Isd:
     """One observation's geometry (see module doc for frames and units)."""
 
