@@ -119,3 +119,44 @@ def test_far_side_and_behind_are_nan(cam: FrameCamera) -> None:
     # flip the camera to look away from Mars: no intersection
     away = dataclasses.replace(cam, fsa_from_tel=frame_rotation(180.0, 1) @ cam.fsa_from_tel)
     assert np.isnan(away.image_to_ground(np.array([0.0, 1023.5]), np.array([0.0, 1023.5]))).all()
+
+
+def test_built_isd_true_angle_equals_commanded_plus_offset(data_dir: Path, tmp_path: Path
+                                                           ) -> None:
+    """Simulator contract: an ISD written with the true mechanism angle (commanded + delta)
+    gives the same camera as the commanded ISD with ``with_rotation_offset(delta)``."""
+    from cassis_pipe.geometry.builder import build_isd, quaternion_from_matrix
+    from cassis_pipe.geometry.interp import quat_to_matrix
+    from cassis_pipe.geometry.isd import write_isd
+
+    real = read_isd(data_dir / "geometry" / ISD)
+    cmd_cam = FrameCamera.from_isd(real)
+    delta = 0.37
+    q_tel = quat_to_matrix(real.instrument_pointing.quaternions[0])
+    true_q = quaternion_from_matrix(frame_rotation(delta, 2) @ q_tel)
+    ip = real.instrument_position
+    built = build_isd(real.center_ephemeris_time, ip.times, ip.positions, ip.velocities,
+                      true_q[None, :], real.body_rotation.quaternions,
+                      real.sun_position.positions, real.body_rotation.angular_velocities,
+                      cassis={"commanded_rotation_deg": 0.0})
+    write_isd(built, tmp_path / "sim.json")
+    true_cam = FrameCamera.from_isd(read_isd(tmp_path / "sim.json"))
+    offset_cam = cmd_cam.with_rotation_offset(delta)
+    np.testing.assert_allclose(true_cam.fsa_from_bf, offset_cam.fsa_from_bf, atol=1e-12)
+    np.testing.assert_allclose(true_cam.position_km, cmd_cam.position_km, atol=1e-9)
+    np.testing.assert_allclose(true_cam.velocity_kms, cmd_cam.velocity_kms, atol=1e-12)
+    g = cmd_cam.image_to_ground(np.array([100.0, 1900.0]), np.array([50.0, 2000.0]))
+    l1, s1 = true_cam.ground_to_image(g)
+    l2, s2 = cmd_cam.with_rotation_offset(delta).ground_to_image(g)
+    np.testing.assert_allclose(l1, l2, atol=1e-6)
+    np.testing.assert_allclose(s1, s2, atol=1e-6)
+
+
+def test_tel_from_j2000_chain() -> None:
+    from cassis_pipe.geometry.builder import tel_from_j2000
+    from cassis_pipe.instrument.frames import default_frames
+
+    fr = default_frames()
+    sc = frame_rotation(20.0, 3) @ frame_rotation(-35.0, 1)
+    tel = tel_from_j2000(sc, 123.0)
+    np.testing.assert_allclose(fr.fsa_from_tel @ tel, fr.fsa_from_sc(123.0) @ sc, atol=1e-14)

@@ -17,7 +17,7 @@ import numpy as np
 from ..instrument.constants import NAIF_FSA_FRAME, NAIF_TEL_FRAME
 from ..instrument.detector import Window
 from ..instrument.frames import default_frames, frame_rotation
-from ..instrument.optics import Optics
+from ..instrument.optics import Optics, default_optics
 from .ellipsoid import HeightFn, intersect_dem, surface_normal, xyz_to_latlon
 from .interp import interpolate_positions, quat_to_matrix, slerp_quaternions
 from .isd import Isd
@@ -54,7 +54,10 @@ class FrameCamera:
         naif_keywords (addendum values)."""
         t = isd.center_ephemeris_time if et is None else float(et)
         if optics is None:
-            optics = Optics.from_pool(isd.naif_keywords)
+            try:
+                optics = Optics.from_pool(isd.naif_keywords)
+            except KeyError:
+                optics = default_optics()
         ip = isd.instrument_position
         pos_j, vel_j = interpolate_positions(ip.times, ip.positions, ip.velocities, t)
         sp = isd.sun_position
