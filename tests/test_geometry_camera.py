@@ -160,3 +160,26 @@ def test_tel_from_j2000_chain() -> None:
     sc = frame_rotation(20.0, 3) @ frame_rotation(-35.0, 1)
     tel = tel_from_j2000(sc, 123.0)
     np.testing.assert_allclose(fr.fsa_from_tel @ tel, fr.fsa_from_sc(123.0) @ sc, atol=1e-14)
+
+
+def test_built_isd_with_window(data_dir: Path, tmp_path: Path) -> None:
+    from cassis_pipe.geometry.builder import build_isd, window_from_isd
+    from cassis_pipe.geometry.isd import write_isd
+
+    real = read_isd(data_dir / "geometry" / ISD)
+    w = Window("BLU", 1409, 1664, 128, 1919, binning=4)
+    ip = real.instrument_position
+    built = build_isd(real.center_ephemeris_time, ip.times, ip.positions, ip.velocities,
+                      real.instrument_pointing.quaternions, real.body_rotation.quaternions,
+                      real.sun_position.positions, window=w)
+    assert (built.image_lines, built.image_samples) == (64, 448)
+    assert (built.starting_detector_line, built.detector_line_summing) == (1409, 4)
+    write_isd(built, tmp_path / "w.json")
+    back = read_isd(tmp_path / "w.json")
+    assert window_from_isd(back) == w
+    assert window_from_isd(real) is None
+    cam = FrameCamera.from_isd(back, window=window_from_isd(back))
+    ref = FrameCamera.from_isd(real, window=w)
+    g = ref.image_to_ground(np.array([0.0, 63.0]), np.array([0.0, 447.0]))
+    np.testing.assert_allclose(cam.image_to_ground(np.array([0.0, 63.0]),
+                                                   np.array([0.0, 447.0])), g, atol=1e-9)

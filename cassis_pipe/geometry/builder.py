@@ -19,6 +19,7 @@ from ..instrument.constants import (
     NAIF_TEL_FRAME,
     NAIF_TGO_SPACECRAFT_FRAME,
 )
+from ..instrument.detector import Window
 from ..instrument.frames import CassisFrames, default_frames
 from ..instrument.optics import CASSIS_IK_ID, Optics, default_optics
 from .interp import matrix_to_quat
@@ -58,10 +59,12 @@ def build_isd(center_et: float, times: np.ndarray, positions_km: np.ndarray,
               body_quaternions: np.ndarray, sun_positions_km: np.ndarray,
               body_angular_velocities: np.ndarray | None = None,
               optics: Optics | None = None, image_lines: int = 2048, image_samples: int = 2048,
-              frames: CassisFrames | None = None, cassis: dict[str, Any] | None = None) -> Isd:
+              frames: CassisFrames | None = None, cassis: dict[str, Any] | None = None,
+              window: Window | None = None) -> Isd:
     """Assemble an :class:`Isd`. All tables share ``times`` (ET s). Positions: TGO and Sun
     relative to Mars, J2000 km; quaternions ``[w, x, y, z]`` J2000 -> TEL and J2000 ->
-    IAU_MARS; body angular velocity rad/s in J2000 axes."""
+    IAU_MARS; body angular velocity rad/s in J2000 axes. A ``window`` sets the image size,
+    ``starting_detector_line/sample`` (0-based), the summing and ``cassis["window"]``."""
     optics = optics or default_optics()
     fr = frames or default_frames()
     t = np.atleast_1d(np.asarray(times, float))
@@ -76,6 +79,12 @@ def build_isd(center_et: float, times: np.ndarray, positions_km: np.ndarray,
         body_angular_velocities, float).reshape(-1, 3)
     body = RotationTable(t, np.asarray(body_quaternions, float).reshape(-1, 4), av,
                          [NAIF_IAU_MARS, NAIF_J2000], None, None, NAIF_J2000)
+    cassis = dict(cassis or {})
+    start_line = start_sample = summing = 0
+    if window is not None:
+        image_lines, image_samples = window.binned_shape
+        start_line, start_sample, summing = window.row0, window.col0, window.binning
+        cassis["window"] = window.to_dict()
     return Isd(
         center_ephemeris_time=float(center_et),
         instrument_position=_state(t, positions_km, velocities_kms),
@@ -84,8 +93,10 @@ def build_isd(center_et: float, times: np.ndarray, positions_km: np.ndarray,
         focal_length_mm=optics.focal_length_mm,
         detector_center_line=optics.boresight_line + 1.0,
         detector_center_sample=optics.boresight_sample + 1.0,
+        starting_detector_line=start_line, starting_detector_sample=start_sample,
+        detector_line_summing=summing, detector_sample_summing=summing,
         image_lines=int(image_lines), image_samples=int(image_samples),
-        radii_km=(a, c), cassis=dict(cassis or {}),
+        radii_km=(a, c), cassis=cassis,
         extra={"name_model": "USGS_ASTRO_FRAME_SENSOR_MODEL",
                "name_platform": "TRACE GAS ORBITER", "name_sensor": "CaSSIS"},
     )
@@ -94,3 +105,10 @@ def build_isd(center_et: float, times: np.ndarray, positions_km: np.ndarray,
 def quaternion_from_matrix(m: np.ndarray) -> np.ndarray:
     """``[w, x, y, z]`` for a 3x3 rotation matrix (reference -> frame)."""
     return matrix_to_quat(m)
+
+
+def window_from_isd(isd: Isd) -> Window | None:
+    """The window stored under ``cassis["window"]`` by :func:`build_isd`, else None (the flown
+    ale ISDs do not record the window: their ``starting_detector_line`` is 0 even for RED)."""
+    d = isd.cassis.get("window")
+    return None if d is None else Window.from_dict(d)
