@@ -133,3 +133,25 @@ def test_dataclass_copy_keeps_tables(isd_path: Path) -> None:
     c = dataclasses.replace(isd, image_lines=128)
     assert c.to_dict()["image_lines"] == 128
     assert c.to_dict()["instrument_pointing"] == isd.to_dict()["instrument_pointing"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=st.lists(st.sampled_from(
+    ["instrument_position", "instrument_pointing", "body_rotation", "sun_position",
+     "positions", "velocities", "quaternions", "ephemeris_times", "constant_rotation",
+     "detector_center", "line", "radii", "semimajor", "focal_length_model", "image_lines",
+     "center_ephemeris_time", "time_dependent_frames"]), min_size=1, max_size=2),
+       value=st.none() | st.text(max_size=3) | st.lists(st.floats(), max_size=5) | st.just({}))
+def test_corrupted_isd_raises_value_error(path: list[str], value: object) -> None:
+    """Any corruption of the real ISD either still parses or raises ValueError."""
+    d = json.loads((Path(__file__).parent / "data" / "geometry" / ISD).read_text())
+    node = d
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            return
+    node[path[-1]] = value
+    try:
+        Isd.from_dict(d)
+    except ValueError:
+        pass

@@ -137,6 +137,8 @@ class Isd:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Isd:
         """Build from a parsed ISD JSON object."""
+        if not isinstance(d, dict):
+            raise ValueError("ISD is not a JSON object")
         try:
             radii = d.get("radii", {"semimajor": 3396.19, "semiminor": 3376.2})
             unit = radii.get("unit", "km")
@@ -160,8 +162,8 @@ class Isd:
                 radii_km=(float(radii["semimajor"]) * scale, float(radii["semiminor"]) * scale),
                 cassis=dict(d.get("cassis", {})),
             )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"ISD missing or malformed key: {exc}") from exc
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise ValueError(f"ISD missing or malformed key: {exc!r}") from exc
         isd.extra = {k: v for k, v in d.items() if k not in _KNOWN}
         isd.radii_unit = str(unit)
         isd.key_order = list(d.keys())
