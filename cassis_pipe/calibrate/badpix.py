@@ -3,9 +3,12 @@ neighbours.
 
 For a bad pixel the search looks at the square ring at Chebyshev distance 1, then 2, ... up to
 ``max_radius``; the first ring holding at least one valid (finite, not flagged) pixel supplies
-the value, each neighbour weighted by 1 / (dr^2 + dc^2). Only original valid values are used
-(never other repaired pixels), so the result does not depend on the visiting order. A bad pixel
-without any valid neighbour inside ``max_radius`` becomes NaN and is reported as unfilled.
+the value. Where the ring has valid pixels on both sides of the bad one (opposite pairs), the
+value is the mean of the pair means, each pair weighted by 1 / (dr^2 + dc^2) — exact for a
+locally linear image; otherwise the inverse-distance-weighted mean of the valid ring pixels.
+Only original valid values are used (never other repaired pixels), so the result does not
+depend on the visiting order. A bad pixel without any valid neighbour inside ``max_radius``
+becomes NaN and is reported as unfilled.
 """
 
 from __future__ import annotations
@@ -18,30 +21,36 @@ from cassis_pipe.calibrate._stack import as_stack, unstack
 MAX_RADIUS_PX = 4
 
 
+@nb.njit(cache=True, inline="always")
+def _valid(img: np.ndarray, bad: np.ndarray, ii: int, jj: int) -> bool:
+    h, w = img.shape
+    if ii < 0 or ii >= h or jj < 0 or jj >= w:
+        return False
+    return (not bad[ii, jj]) and np.isfinite(img[ii, jj])
+
+
 @nb.njit(cache=True)
 def _fill_one(img: np.ndarray, bad: np.ndarray, i: int, j: int, max_radius: int) -> float:
-    h, w = img.shape
     for r in range(1, max_radius + 1):
+        pair_acc = 0.0
+        pair_w = 0.0
         acc = 0.0
         wsum = 0.0
         for di in range(-r, r + 1):
-            ii = i + di
-            if ii < 0 or ii >= h:
-                continue
-            edge_row = di == -r or di == r
-            step = 1 if edge_row else 2 * r
+            step = 1 if (di == -r or di == r) else 2 * r
             for dj in range(-r, r + 1, step):
-                jj = j + dj
-                if jj < 0 or jj >= w:
-                    continue
-                if bad[ii, jj]:
-                    continue
-                v = img[ii, jj]
-                if not np.isfinite(v):
+                if not _valid(img, bad, i + di, j + dj):
                     continue
                 wt = 1.0 / (di * di + dj * dj)
+                v = img[i + di, j + dj]
                 acc += wt * v
                 wsum += wt
+                # opposite pair counted once, from its "positive" member
+                if (di > 0 or (di == 0 and dj > 0)) and _valid(img, bad, i - di, j - dj):
+                    pair_acc += wt * 0.5 * (v + img[i - di, j - dj])
+                    pair_w += wt
+        if pair_w > 0.0:
+            return pair_acc / pair_w
         if wsum > 0.0:
             return acc / wsum
     return np.nan
