@@ -155,11 +155,13 @@ def test_interpolate_properties(img: np.ndarray, data: st.DataObject) -> None:
 
 def test_interpolate_stack_and_nan() -> None:
     img = np.ones((2, 6, 6), np.float32)
-    img[1, 2, 2] = np.nan                               # NaN counts as bad
-    bad = np.zeros((6, 6), bool)
-    bad[0, 0] = True
+    img[1, 2, 2] = np.nan                   # not flagged: stays NaN, never used as neighbour
+    img[0, 3, 3] = np.nan                   # flagged: repaired
+    bad = np.zeros((2, 6, 6), bool)
+    bad[:, 0, 0] = bad[:, 2, 3] = bad[0, 3, 3] = True
     out, unf = interpolate_bad(img, bad)
-    assert np.all(out == 1.0) and not unf.any()
+    assert np.isnan(out[1, 2, 2]) and np.sum(np.isnan(out)) == 1 and not unf.any()
+    assert np.all(out[bad] == 1.0)
     with pytest.raises(ValueError):
         interpolate_bad(img, np.zeros((5, 6), bool))
 

@@ -116,3 +116,14 @@ def test_no_interpolation_keeps_flags() -> None:
     dead = cal.flat == 0
     assert np.all(np.isnan(iof[dead])) and np.all(mask[dead] & flags.UNFILLED)
     assert stats["low_flat_px"] == 5 and stats["unfilled_px"] == 5
+
+
+def test_missing_input_is_flagged_not_invented() -> None:
+    cal, hot = make_truth(64, seed=8, n_dead=0, n_hot=0)
+    w = Window(0, 0, 32, 32, 1, "PAN")
+    dn = expose(np.full((32, 32), 0.2), w, cal, hot, T_EXP_S, R_H_AU, noise=False)
+    dn = dn.astype(np.float32)
+    dn[5:7, 5:9] = np.nan                                   # e.g. a lost packet
+    iof, mask, stats = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU)
+    assert stats["missing_px"] == 8 and np.all(np.isnan(iof[5:7, 5:9]))
+    assert np.all(mask[5:7, 5:9] & flags.MISSING) and np.isfinite(iof).sum() == 32 * 32 - 8

@@ -75,7 +75,8 @@ def _repair(img: np.ndarray, bad: np.ndarray, max_radius: int, out: np.ndarray,
 
 def interpolate_bad(img: np.ndarray, bad: np.ndarray, max_radius: int = MAX_RADIUS_PX
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Repair the pixels where ``bad`` is true (NaN values count as bad too).
+    """Repair the pixels where ``bad`` is true. Non-finite pixels are never used as
+    neighbours, and are repaired only if flagged.
 
     ``img`` float (H, W) or (N, H, W); ``bad`` bool/uint8 of the same shape, or (H, W) shared
     by every framelet. Returns (float32 repaired copy, bool mask of unfilled pixels).
@@ -86,7 +87,7 @@ def interpolate_bad(img: np.ndarray, bad: np.ndarray, max_radius: int = MAX_RADI
         b = np.broadcast_to(b, stack.shape)
     elif b.shape != stack.shape:
         raise ValueError(f"bad mask shape {b.shape} does not match image shape {stack.shape}")
-    b = np.ascontiguousarray(b | ~np.isfinite(stack))
+    b = np.ascontiguousarray(b)
     if max_radius < 1:
         raise ValueError("max_radius must be >= 1")
     out = np.empty(stack.shape, dtype=np.float32)

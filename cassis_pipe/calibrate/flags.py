@@ -10,5 +10,7 @@ SATURATED = 2
 LOW_FLAT = 4
 #: no valid neighbour within the search radius; value is NaN
 UNFILLED = 8
+#: non-finite input value (missing data); left NaN, never interpolated
+MISSING = 16
 
-ALL = BAD_PIXEL | SATURATED | LOW_FLAT | UNFILLED
+ALL = BAD_PIXEL | SATURATED | LOW_FLAT | UNFILLED | MISSING

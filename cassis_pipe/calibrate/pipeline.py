@@ -138,6 +138,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     if dark_cols is not None:
         sig = subtract_row_offsets(sig, dark_cols)
     dnpp, low = divide_flat(sig, wf.flat, wf.divisor, MIN_FLAT)
+    missing = ~np.isfinite(sig)
 
     models: list[StrayModel | None]
     if straylight is None or isinstance(straylight, StrayModel):
@@ -168,6 +169,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     mask |= (low * flags.LOW_FLAT).astype(np.uint8)[None]
     mask[sat] |= flags.SATURATED
     mask[unfilled] |= flags.UNFILLED
+    mask[missing] |= flags.MISSING
     if not interpolate:
         mask[:, low] |= flags.UNFILLED
 
@@ -181,6 +183,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
             "saturated_fraction": float(sat_counts[i]) / npx,
             "bad_px": int(wf.bad.sum()), "low_flat_px": int(low.sum()),
             "unfilled_px": int(np.count_nonzero(mask[i] & flags.UNFILLED)),
+            "missing_px": int(np.count_nonzero(missing[i])),
             "k": k, "t_exp_s": float(t_exp[i]), "r_h_au": float(r_h[i]),
             "iof_per_dn": float(factors[i]),
             "straylight_order": None if m is None else m.order,
