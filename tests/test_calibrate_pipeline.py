@@ -160,3 +160,18 @@ def test_round_trip_property(seed: int, mode: str, binning: int, filt: str, t_ex
     tol_dn = (q + 0.02) / np.maximum(flat, 0.5)
     assert np.all(np.abs(iof[ok] / stats["iof_per_dn"] - s_dn[ok]) <= tol_dn[ok])
     assert stats["saturated_px"] == int(np.count_nonzero(mask & flags.SATURATED))
+
+
+def test_dark_column_row_offsets_in_the_chain() -> None:
+    """A per-row bias drift since the master was made is removed with dark columns."""
+    cal, hot = make_truth(64, seed=9, n_dead=0, n_hot=0)
+    w = Window(0, 0, 64, 64, 1, "RED")
+    scene = np.full((64, 64), 0.25)
+    scene[:, :4] = 0.0                                       # masked columns 0-3
+    dn = expose(scene, w, cal, hot, T_EXP_S, R_H_AU, noise=False).astype(np.float64)
+    drift = np.linspace(-20.0, 30.0, 64)
+    dn += drift[:, None]
+    plain, _, _ = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU)
+    fixed, _, _ = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU, dark_cols=np.arange(4))
+    assert np.abs(plain[:, 4:] / 0.25 - 1).max() > 0.005
+    np.testing.assert_allclose(fixed[:, 4:], 0.25, rtol=6e-4)
