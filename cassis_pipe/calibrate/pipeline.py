@@ -121,9 +121,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     the numba thread count. Returns (I/F float32, flags uint8, per-framelet stats dicts).
     """
     set_threads(threads)
-    stack, _ = as_stack(dn)
-    if stack.ndim != 3:
-        raise ValueError("calibrate_framelets needs a (N, H, W) stack")
+    stack, _ = as_stack(dn)              # a single (H, W) framelet becomes a stack of one
     _check_dn(stack, window)
     n = stack.shape[0]
     name = filter_name if filter_name is not None else window.name
