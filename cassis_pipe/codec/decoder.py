@@ -122,6 +122,14 @@ def _overrun(nb: int, bp: int, end: int) -> bool:
 
 
 @njit(cache=True)
+def _fail(code: int, nb: int, bp: int, end: int) -> tuple[int, int]:
+    """Status for a decoding failure: corrupt data that ran past the end is reported truncated."""
+    if _overrun(nb, bp, end):
+        return E_TRUNCATED, end
+    return code, bp - nb // 8
+
+
+@njit(cache=True)
 def find_marker(data: np.ndarray, pos: int) -> int:
     """Offset of the first marker (0xFF followed by a byte >= 0x80) at or after ``pos``, or the
     length of ``data`` if there is none."""
@@ -223,7 +231,7 @@ def decode_scan(
                     data, cache, nb, bp, end, k, limit, qbpp
                 )
                 if merr < 0:
-                    return E_CODE, bp - nb // 8
+                    return _fail(E_CODE, nb, bp, end)
                 err = (merr >> 1) ^ -(merr & 1)
                 if k == 0 and near == 0 and 2 * b_ <= -n_:
                     err = -err - 1
@@ -295,7 +303,7 @@ def decode_scan(
                     cache <<= j
                     nb -= j
                 if cnt > remaining:
-                    return E_RUN, bp - nb // 8
+                    return _fail(E_RUN, nb, bp, end)
             for i in range(cnt):
                 cur[_U(x + i)] = ra
             x += cnt
@@ -316,7 +324,7 @@ def decode_scan(
                 data, cache, nb, bp, end, k, limit - jt[ri] - 1, qbpp
             )
             if em < 0:
-                return E_CODE, bp - nb // 8
+                return _fail(E_CODE, nb, bp, end)
             tmp = em + t
             mp = tmp & 1
             eabs = (tmp + mp) >> 1
