@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cassis_pipe.labels.bern import FrameletLabel, window_words
 from cassis_pipe.telemetry.errors import Reject
 from cassis_pipe.telemetry.paramtable import ParameterTable, Window
 from cassis_pipe.telemetry.tc import Command, read_tc_stream
@@ -176,6 +177,19 @@ class CommandPlan:
             "tc_rejects": [r.as_dict() for r in self.tc_rejects],
             "issues": list(self.issues),
         }
+
+
+def table_from_label(label: FrameletLabel) -> ParameterTable:
+    """The commanded parameter table printed in a Bern header's IMAGE_COMMAND block."""
+    ic = label.image_command
+    words = window_words(label)
+    vals = {k: int(ic[k]) for k in ("T_exp", "Num_exp", "Step_exp", "RIOC_Freq", "Num_win",
+                                    "PE_test", "TEC_start")}
+    for i in range(1, MAX_WINDOWS + 1):
+        vals[f"Bin_win{i}"] = int(ic[f"Bin_win{i}"])
+        vals[f"Win{i}_CompR"] = int(ic[f"Win{i}_CompR"])
+        vals[f"Win{i}_str"], vals[f"Win{i}_end"] = words[i - 1]
+    return ParameterTable.from_values(vals)
 
 
 def window_plans(table: ParameterTable) -> tuple[tuple[WindowPlan, ...], list[str]]:

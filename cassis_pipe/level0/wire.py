@@ -16,7 +16,8 @@ from cassis_pipe.telemetry.science import (
 )
 
 _U32 = struct.Struct(">I")
-_NAME_TAG = {name: tag for tag, (name, _) in HEADER_TAGS.items()}
+_IDENT_FIELDS = ("uid", "window", "sequence", "offset")
+_PEEK_FIELDS = (*_IDENT_FIELDS, "total_length", "type", "compression", "data_length")
 
 
 def field_offsets(frame: ScienceFrame) -> dict[str, tuple[int, int]]:
@@ -56,7 +57,8 @@ def peek_header(buf: bytes | bytearray | memoryview, offset: int) -> dict[str, A
     tag exactly once with its proper length; returns None if that fails. No MD5 or container
     length check, so it works on bit-flipped and cut frames as long as the header is intact.
     Returns uid, window, sequence, offset, total_length, type, compression, and
-    ``data_length`` (as announced by the data TLV).
+    ``data_length`` (as announced by the data TLV). A header cut short after at least uid,
+    window, sequence and offset gives those (others None) with ``partial`` True.
     """
     mv = memoryview(buf).cast("B")
     n = len(mv)
@@ -68,19 +70,20 @@ def peek_header(buf: bytes | bytearray | memoryview, offset: int) -> dict[str, A
         tag = mv[pos]
         length = _U32.unpack_from(mv, pos + 1)[0]
         if tag in DATA_TAGS:
-            if len(vals) != len(HEADER_TAGS):
-                return None
-            vals["data_length"] = length
-            return {k: vals[k] for k in ("uid", "window", "sequence", "offset", "total_length",
-                                         "type", "compression", "data_length")}
+            if len(vals) == len(HEADER_TAGS):
+                vals["data_length"] = length
+                return {k: vals[k] for k in _PEEK_FIELDS}
+            break
         if tag not in HEADER_TAGS:
-            return None
+            break
         name, lengths = HEADER_TAGS[tag]
         if length not in lengths or name in vals or pos + TLV_HEADER + length > n:
-            return None
+            break
         raw = mv[pos + TLV_HEADER : pos + TLV_HEADER + length]
         vals[name] = int.from_bytes(raw, "big")
         pos += TLV_HEADER + length
+    if all(k in vals for k in _IDENT_FIELDS):
+        return {**{k: vals.get(k) for k in _PEEK_FIELDS}, "partial": True}
     return None
 
 
