@@ -85,6 +85,34 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
 
 
+def _intersect(cov: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Parts of [lo, hi) inside the sorted disjoint intervals ``cov``."""
+    return [(max(a, lo), min(b, hi)) for a, b in cov if a < hi and b > lo]
+
+
+def _gaps(cov: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Parts of [lo, hi) outside the sorted disjoint intervals ``cov``."""
+    out, pos = [], lo
+    for a, b in _intersect(cov, lo, hi):
+        if a > pos:
+            out.append((pos, a))
+        pos = b
+    if pos < hi:
+        out.append((pos, hi))
+    return out
+
+
+def _add(cov: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """``cov`` with [lo, hi) added, kept sorted, disjoint and merged."""
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted([*cov, (lo, hi)]):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
 def assemble_one(frames: Sequence[ScienceFrame], file_offsets: Sequence[int]) -> Framelet:
     """Reassemble the parts of one framelet (``frames`` share uid/window/sequence)."""
     first = frames[0]
@@ -94,20 +122,19 @@ def assemble_one(frames: Sequence[ScienceFrame], file_offsets: Sequence[int]) ->
     if len(totals) > 1:
         conflicts.append({"kind": "total_length differs between parts",
                           "values": totals, "file_offsets": list(file_offsets)})
-    buf = np.zeros(total, dtype=np.uint8)
-    have = np.zeros(total, dtype=bool)
+    buf = bytearray(total)
+    cov: list[tuple[int, int]] = []
     order = sorted(range(len(frames)), key=lambda i: (frames[i].offset, file_offsets[i]))
     parts: list[Part] = []
     dups: list[Part] = []
-    seen: dict[tuple[int, bytes], int] = {}
+    seen: set[tuple[int, bytes]] = set()
     for i in order:
         f, fo = frames[i], file_offsets[i]
         part = Part(fo, f.offset, len(f.data))
-        sig = (f.offset, f.data)
-        if sig in seen:
+        if (f.offset, f.data) in seen:
             dups.append(part)
             continue
-        seen[sig] = fo
+        seen.add((f.offset, f.data))
         parts.append(part)
         end = f.offset + len(f.data)
         if end > total:
@@ -116,24 +143,26 @@ def assemble_one(frames: Sequence[ScienceFrame], file_offsets: Sequence[int]) ->
         lo, hi = min(f.offset, total), min(end, total)
         if hi <= lo:
             continue
-        new = np.frombuffer(f.data, dtype=np.uint8)[: hi - lo]
-        old_have = have[lo:hi]
-        differs = old_have & (buf[lo:hi] != new)
-        if differs.any():
-            bad = _runs(differs)
+        bad: list[list[int]] = []
+        for a, b in _intersect(cov, lo, hi):
+            old, new = buf[a:b], f.data[a - lo : b - lo]
+            if old != new:
+                diff = np.frombuffer(old, np.uint8) != np.frombuffer(new, np.uint8)
+                bad += [[a + x, a + y] for x, y in _runs(diff)]
+        if bad:
             conflicts.append({"kind": "overlapping bytes differ", "file_offset": fo,
-                              "ranges": [[lo + a, lo + b] for a, b in bad]})
-        fill = ~old_have
-        buf[lo:hi][fill] = new[fill]
-        have[lo:hi] = True
-    missing = _runs(~have)
+                              "ranges": bad})
+        for a, b in _gaps(cov, lo, hi):
+            buf[a:b] = f.data[a - lo : b - lo]
+        cov = _add(cov, lo, hi)
+    missing = _gaps(cov, 0, total)
     if conflicts:
         status = CONFLICT
     elif missing:
         status = INCOMPLETE
     else:
         status = COMPLETE
-    data = buf.tobytes() if status == COMPLETE else None
+    data = bytes(buf) if status == COMPLETE else None
     return Framelet(first.uid, first.window, first.sequence, status, total, data, first,
                     parts, dups, missing, conflicts)
 
