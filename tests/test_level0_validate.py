@@ -303,3 +303,23 @@ def test_flown_headers_validate(all_bern_labels, which) -> None:
     p = next(p for p in packets if p.key == (frame.uid, frame.window, frame.sequence))
     assert p.filter == label.filter
     assert p.total_length == (None if word else len(frame.data))
+
+
+def test_pehk_differing_within_an_exposure(obs, plan) -> None:
+    parts = [b for _, _, b in obs.frames]
+    i = next(i for i, (k, _, _) in enumerate(obs.frames) if k[1] == 2)  # NIR, exposure 0
+    f = decode_science_frame(parts[i])[0]
+    pehk = bytearray(f.pehk)
+    pehk[1] = 0x96
+    parts[i] = encode_science_frame(dataclasses.replace(f, pehk=bytes(pehk)))
+    rep, data = run(plan, parts)
+    only(rep, "pehk_inconsistent")
+    (m,) = rep.lists["pehk_inconsistent"]
+    (at,) = m["byte_offsets"]
+    assert m["reference_file_offset"] == 0 and data[at] == 0x96
+    assert at == offsets_of(parts)[i] + field_offsets(f)["pehk"][0] + 1
+
+
+def test_flown_pehk_is_the_same_for_all_windows_of_an_exposure(level1b_labels) -> None:
+    blocks = {read_bern_label(p).fsw_header["PEHK"] for p in level1b_labels}
+    assert len(blocks) == 1
