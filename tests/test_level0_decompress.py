@@ -177,3 +177,17 @@ def test_reassembly_conflicts_and_overrun() -> None:
     assert fl.status == "conflict" and fl.conflicts[0]["kind"] == "part runs past total_length"
     d = _frame(b"", 0, 0)
     assert assemble_one([d], [0]).status == "complete"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=0, max_size=300), st.integers(0, 200))
+def test_hostile_jpegls_data_only_marks_that_framelet(junk: bytes, cut: int) -> None:
+    good = encode(window_dn((6, 8), 2), near=0, bits_per_sample=14)
+    variants = [b"\xff\xd8" + junk, good[: max(cut, 2)], good[:20] + junk]
+    fls = [assemble_one([dataclasses.replace(_frame(d, 0, len(d)), sequence=i)], [0])
+           for i, d in enumerate([good, *variants])]
+    out = decompress(fls)
+    assert out[0].status == OK and np.array_equal(out[0].dn, window_dn((6, 8), 2))
+    for r, d in zip(out[1:], variants, strict=True):
+        assert r.status == (OK if d == good else CORRUPT)
+        assert (r.error is None) == (d == good)

@@ -84,18 +84,23 @@ def raw_to_dn(data: bytes, width: int, byteorder: str = ">") -> tuple[np.ndarray
     return px[: n * width].reshape(n, width), px[n * width :].copy()
 
 
-def _decode_jls(streams: list[bytes], threads: int | None) -> list[np.ndarray | JpegLsError]:
-    """Decode all streams; a failing batch is split in halves so good streams still decode."""
+def _decode_jls(streams: list[bytes], threads: int | None) -> list[np.ndarray | Exception]:
+    """Decode all streams; a failing batch is split in halves so good streams still decode.
+
+    Any exception of the codec on one stream (JpegLsError, or anything unforeseen on hostile
+    data) is returned in that stream's place instead of being raised.
+    """
     if not streams:
         return []
     try:
         return list(decode_batch(streams, threads))
-    except JpegLsError:
+    except Exception:  # noqa: BLE001 - isolate the bad stream below, never crash the batch
         if len(streams) == 1:
             try:
                 return [decode(streams[0])]
-            except JpegLsError as exc:
-                return [exc]
+            except Exception as exc:  # noqa: BLE001
+                return [exc if isinstance(exc, JpegLsError) else
+                        JpegLsError(f"decoder failure {type(exc).__name__}: {exc}")]
         half = len(streams) // 2
         return _decode_jls(streams[:half], threads) + _decode_jls(streams[half:], threads)
 
@@ -145,7 +150,7 @@ def decompress(
         res.status = OK
     decoded = _decode_jls([d for _, d in jls], threads)
     for (res, _), img in zip(jls, decoded, strict=True):
-        if isinstance(img, JpegLsError):
+        if isinstance(img, Exception):
             res.status, res.error = CORRUPT, str(img)
         else:
             res.dn, res.status = np.asarray(img, dtype=np.uint16), OK

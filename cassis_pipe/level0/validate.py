@@ -197,7 +197,7 @@ def _out_of_order(order_keys: list[tuple[Any, ...]]) -> set[int]:
     return set(range(len(order_keys))) - keep
 
 
-def _unexpected_reason(f: ScienceFrame, plan: CommandPlan | None, packets: dict[Key, Any]) -> str:
+def _unexpected_reason(f: ScienceFrame, packets: dict[Key, Any]) -> str:
     uids = {k[0] for k in packets}
     if f.uid not in uids:
         return "unknown UID"
@@ -237,7 +237,7 @@ def validate(
             continue
         p = index.get((f.uid, f.window, f.sequence))
         if p is None:
-            L["unexpected"].append({**ident, "reason": _unexpected_reason(f, plan, index)})
+            L["unexpected"].append({**ident, "reason": _unexpected_reason(f, index)})
             continue
         fkey = (f.uid, f.window, f.sequence, f.offset)
         if fkey in seen:
