@@ -267,6 +267,10 @@ def decode_scan(
                         rx += rng
                     elif rx > maxval:
                         rx -= rng
+                    if rx < 0:  # only reachable with corrupt data
+                        rx = 0
+                    elif rx > maxval:
+                        rx = maxval
                 else:
                     rx = fix_reconstructed(rx, maxval, near, rng)
                 cur[_U(x)] = rx
