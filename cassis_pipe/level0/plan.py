@@ -34,7 +34,8 @@ FILTER_STRIPS: tuple[tuple[str, int, int], ...] = (
     ("BLU", 1389, 1664),
 )
 CONTROL = "CTL"  # name given to a window outside the four filter strips
-BIN_FACTORS = {0: 1, 1: 2}  # binning code -> pixels binned per side (flown: 1 = 2x2)
+#: binning code -> pixels binned per side (flown: 1 = 2x2; codes 2, 3 as in the geometry ICD)
+BIN_FACTORS = {0: 1, 1: 2, 2: 4, 3: 8}
 MAX_WINDOWS = 6
 
 
@@ -69,7 +70,7 @@ class WindowPlan:
 
     @property
     def bin_factor(self) -> int:
-        """Pixels binned per side (1 or 2); unknown codes count as 1 (reported by the plan)."""
+        """Pixels binned per side (1, 2, 4, 8); unknown codes count as 1 (reported by the plan)."""
         return BIN_FACTORS.get(self.binning, 1)
 
     @property
