@@ -323,3 +323,26 @@ def test_pehk_differing_within_an_exposure(obs, plan) -> None:
 def test_flown_pehk_is_the_same_for_all_windows_of_an_exposure(level1b_labels) -> None:
     blocks = {read_bern_label(p).fsw_header["PEHK"] for p in level1b_labels}
     assert len(blocks) == 1
+
+
+def test_two_images_with_their_own_rotation() -> None:
+    a = build_observation(uid=1000, start_s=2e8, position_mdeg=10_000, seed=1,
+                          max_frame_data=500)
+    b = build_observation(uid=2000, start_s=2e8 + 30, position_mdeg=190_000, seed=2,
+                          max_frame_data=500)
+    plan = plan_from_tc(a.tc + b.tc)
+    assert [(im.uid, im.position_mdeg) for im in plan.images] == [(1000, 10_000),
+                                                                   (2000, 190_000)]
+    rep, _ = run(plan, [b_ for _, _, b_ in a.frames + b.frames])
+    assert rep.ok and rep.counts()["complete_framelets"] == 36
+    # the second image's frames first: the smaller of the two blocks is out of order
+    rep, _ = run(plan, [b_ for _, _, b_ in b.frames + a.frames])
+    only(rep, "out_of_order")
+    assert len(rep.lists["out_of_order"]) == min(len(a.frames), len(b.frames))
+    # rotation positions swapped between images: one mismatch per frame
+    swapped = [encode_science_frame(dataclasses.replace(
+        decode_science_frame(x)[0], position_mdeg=190_000)) for _, _, x in a.frames]
+    rep, _ = run(plan, swapped + [x for _, _, x in b.frames])
+    only(rep, "header_mismatches")
+    assert {m["field"] for m in rep.lists["header_mismatches"]} == {"position_mdeg"}
+    assert len(rep.lists["header_mismatches"]) == len(a.frames)
