@@ -244,6 +244,8 @@ def validate(
             first, first_off = seen[fkey]
             L["duplicates"].append({**ident, "first_file_offset": first_off,
                                     "identical": f == first})
+            if f != first:  # a differing repeat gets its own header check
+                L["header_mismatches"] += header_mismatches(f, off, p, time_tolerance_s)
             continue
         seen[fkey] = (f, off)
         ordered.append(((*p.order, f.offset), f, off))
