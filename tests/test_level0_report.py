@@ -65,3 +65,18 @@ def test_dropped_framelet_shows_in_every_stage(setup) -> None:
         assert c["distinct"] == 11
     text = summary_text(counts)
     assert text.count("missing 1") == 3 and "MISMATCH" in text
+
+
+def test_process_level0_end_to_end(setup) -> None:
+    from cassis_pipe.level0.run import process_level0
+
+    obs, _, _ = setup
+    res = process_level0(obs.science, obs.tc, threads=2)
+    assert res.ok and len(res.framelets) == 12
+    assert [c["distinct"] for c in res.counts["stages"]] == [12, 12, 12]
+    json.dumps(res.as_dict())
+    assert "decoded 12" in res.summary()
+    lost = (obs.uid, 0, 1)
+    res = process_level0(b"".join(b for k, _, b in obs.frames if k != lost), obs.tc)
+    assert not res.ok
+    assert all(c["missing"][0]["sequence"] == 1 for c in res.counts["stages"])
