@@ -346,3 +346,14 @@ def test_two_images_with_their_own_rotation() -> None:
     only(rep, "header_mismatches")
     assert {m["field"] for m in rep.lists["header_mismatches"]} == {"position_mdeg"}
     assert len(rep.lists["header_mismatches"]) == len(a.frames)
+
+
+def test_take_image_without_time_code_skips_exposure_times(obs) -> None:
+    """The flown labels print the take-image time as 0: sizes and headers are still
+    predicted, exposure time codes are not."""
+    plan = build_plan([set_parameter_table(4, obs.table), take_image(obs.uid, 0, 4)])
+    assert "not a CaSSIS time code" in plan.images[0].issues[0]
+    packets = predict_packets(plan)
+    assert len(packets) == 18 and all(p.exposure_timestamp is None for p in packets)
+    rep = validate(read_science_stream(obs.science), packets, obs.science, plan)
+    assert rep.ok, rep.summary()

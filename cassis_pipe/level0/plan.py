@@ -23,7 +23,12 @@ from cassis_pipe.labels.bern import FrameletLabel, window_words
 from cassis_pipe.telemetry.errors import Reject
 from cassis_pipe.telemetry.paramtable import ParameterTable, Window
 from cassis_pipe.telemetry.tc import Command, read_tc_stream
-from cassis_pipe.telemetry.timecode import FINE_PER_SECOND, pack_timecode, unpack_timecode
+from cassis_pipe.telemetry.timecode import (
+    FINE_PER_SECOND,
+    is_timecode,
+    pack_timecode,
+    unpack_timecode,
+)
 
 #: Filter strips on the detector, 0-based inclusive rows (flown PEHK windows and the IK; BLU
 #: spans the IK's 1389 and the flown 1409 starts).
@@ -132,8 +137,11 @@ class ImagingPlan:
         """Commanded exposure (integration) time in seconds, T_exp x 9.6 us."""
         return self.table.exposure_time_s if self.table is not None else None
 
-    def exposure_timecode(self, sequence: int) -> bytes:
-        """Time code of exposure ``sequence`` (0-based): start + sequence x Step_exp."""
+    def exposure_timecode(self, sequence: int) -> bytes | None:
+        """Time code of exposure ``sequence`` (0-based): start + sequence x Step_exp; None when
+        the commanded start is not a CaSSIS time code (e.g. 0, as the flown labels print it)."""
+        if not is_timecode(self.start_timecode):
+            return None
         return add_microseconds(self.start_timecode, sequence * self.step_exp_us)
 
     def as_dict(self) -> dict[str, Any]:
@@ -273,11 +281,9 @@ class _Replay:
             windows, issues = window_plans(table)
             if table.num_exp == 0:
                 issues.append("Num_exp is 0")
-        try:
-            unpack_timecode(start)
-        except ValueError:
-            issues.append("start time stamp is not a CaSSIS time code")
-            table, windows = None, ()
+        if not is_timecode(start):
+            issues.append("start time stamp is not a CaSSIS time code: exposure times not "
+                          "predicted")
         uid = int(cmd.uid or 0)
         if any(im.uid == uid for im in self.plan.images):
             issues.append(f"UID {uid} used by an earlier take-image")

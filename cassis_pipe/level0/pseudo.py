@@ -32,7 +32,7 @@ class PseudoPacket:
     sequence: int
     filter: str
     compression: int
-    exposure_timestamp: bytes
+    exposure_timestamp: bytes | None  # None: not predictable (no valid start time code)
     position_mdeg: int | None
     binning: int
     bin_factor: int
@@ -64,7 +64,8 @@ class PseudoPacket:
             "type": self.type,
             "error": self.error,
             "compression": self.compression,
-            "exposure_timestamp": self.exposure_timestamp.hex(),
+            "exposure_timestamp": (self.exposure_timestamp.hex()
+                                   if self.exposure_timestamp is not None else None),
             "position_mdeg": self.position_mdeg,
             "binning": self.binning,
             "shape": list(self.shape),

@@ -133,17 +133,19 @@ def header_mismatches(frame: ScienceFrame, file_offset: int, p: PseudoPacket,
                        exp, act)
         if m is not None:
             out.append(m)
-    start, _ = offs["exposure_timestamp"]
-    exp_t, act_t = _ticks(p.exposure_timestamp), _ticks(frame.exposure_timestamp)
-    tol = int(round(time_tolerance_s * FINE_PER_SECOND))
-    if exp_t is None or act_t is None or abs(act_t - exp_t) > tol:
-        m = _cmp_bytes("exposure_timestamp", p.exposure_timestamp, frame.exposure_timestamp,
-                       file_offset + start, base, p.exposure_timestamp.hex(),
-                       frame.exposure_timestamp.hex())
-        if m is not None:
-            if exp_t is not None and act_t is not None:
-                m["delta_s"] = (act_t - exp_t) / FINE_PER_SECOND
-            out.append(m)
+    act_t = _ticks(frame.exposure_timestamp)
+    if p.exposure_timestamp is not None:
+        start, _ = offs["exposure_timestamp"]
+        exp_t = _ticks(p.exposure_timestamp)
+        tol = int(round(time_tolerance_s * FINE_PER_SECOND))
+        if exp_t is None or act_t is None or abs(act_t - exp_t) > tol:
+            m = _cmp_bytes("exposure_timestamp", p.exposure_timestamp, frame.exposure_timestamp,
+                           file_offset + start, base, p.exposure_timestamp.hex(),
+                           frame.exposure_timestamp.hex())
+            if m is not None:
+                if exp_t is not None and act_t is not None:
+                    m["delta_s"] = (act_t - exp_t) / FINE_PER_SECOND
+                out.append(m)
     read_t = _ticks(frame.timestamp)
     if read_t is None or (act_t is not None and read_t < act_t):
         start, _ = offs["timestamp"]
