@@ -204,3 +204,12 @@ def rasterio_crs(p: MapProjection) -> CRS:
         except Exception:  # noqa: BLE001 - an old PROJ without the IAU authority
             pass
     return CRS.from_wkt(crs_wkt2(p))
+
+
+def same_crs(a: CRS, b: CRS) -> bool:
+    """True if two CRSs define the same projection on the same sphere.
+
+    Needed after a GeoTIFF round trip: GeoTIFF keys drop the IAU ids and GDAL may rewrite a
+    polar stereographic "variant A" with scale 1 as the equivalent "variant B" (lat_ts = pole).
+    """
+    return a == b or (bool(a.to_dict()) and a.to_dict() == b.to_dict())

@@ -58,7 +58,8 @@ _MARS_LID = "urn:nasa:pds:context:target:planet.mars"
 
 
 def _schema_url(ns: str, file_name: str) -> str:
-    return ns.rsplit("/", 1)[0] + "/" + file_name
+    """Canonical (https) location of a PDS schema file; only written, never fetched."""
+    return "https://" + ns.removeprefix("http://") + "/" + file_name
 
 
 def _sub(parent: etree._Element, ns: str, tag: str, text: object = None,
@@ -230,7 +231,7 @@ def _processing(da: etree._Element, rec: ProcessingRecord) -> None:
     if rec.input_products:
         ipl = _sub(pi, PROC, "Input_Product_List")
         for lid in rec.input_products:
-            _internal_ref(ipl, lid, "data_to_raw_product")
+            _internal_ref(ipl, lid, "data_to_input_product")
     pr = _sub(pi, PROC, "Process")
     _sub(pr, PROC, "name", "CaSSIS ground processing")
     if rec.description:
@@ -311,6 +312,7 @@ def build_label(meta: ProductMeta, shape: tuple[int, int], dtype: np.dtype | str
             f'href="{_schema_url(ns, SCHEMA_FILES[ns][1])}" '
             'schematypens="http://purl.oclc.org/dsdl/schematron"',
         )
+        pi.tail = "\n"
         root.addprevious(pi)
     return tree
 

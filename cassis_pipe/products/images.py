@@ -1,0 +1,146 @@
+"""8-bit browse images: PNG colour composites (RGBA) and JPG single-band quick-looks.
+
+Stretch: each channel is mapped linearly from its ``low_pct`` .. ``high_pct`` percentiles
+(default 0.5 .. 99.5, computed over the valid pixels only) to 0 .. 255, clipped and rounded.
+Valid pixels are finite and above -1e30 (every ISIS / PDS4 special value of float32 I/F is near
+-3.4028e38, so fill, saturation and NaN are all invalid). In a composite a pixel is opaque
+(alpha 255) only where every input band is valid; transparent pixels have RGB 0.
+
+The five CaSSIS colour combinations are (red, green, blue) = filter bands. PAN-BLU has two bands:
+red = PAN, blue = BLU and a synthetic green = (PAN + BLU) / 2 computed in I/F before the
+stretch. Outputs are byte-identical for identical inputs (no timestamps, fixed encoder settings).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from cassis_pipe.products.errors import ProductError
+
+#: combination name -> (red, green, blue) bands; None = synthetic green (PAN + BLU) / 2.
+COMPOSITES: dict[str, tuple[str, str | None, str]] = {
+    "NIR-PAN-BLU": ("NIR", "PAN", "BLU"),
+    "NIR-RED-BLU": ("NIR", "RED", "BLU"),
+    "NIR-RED-PAN": ("NIR", "RED", "PAN"),
+    "RED-PAN-BLU": ("RED", "PAN", "BLU"),
+    "PAN-BLU": ("PAN", None, "BLU"),
+}
+
+LOW_PCT = 0.5
+HIGH_PCT = 99.5
+JPEG_QUALITY = 90
+_SPECIAL_BELOW = -1e30
+
+
+def valid_mask(band: np.ndarray) -> np.ndarray:
+    """True where ``band`` holds a real measurement (finite and not a special value)."""
+    a = np.asarray(band)
+    if a.dtype.kind in "ui":
+        return np.ones(a.shape, dtype=bool)
+    return np.isfinite(a) & (a > _SPECIAL_BELOW)
+
+
+def stretch_limits(band: np.ndarray, mask: np.ndarray, low_pct: float = LOW_PCT,
+                   high_pct: float = HIGH_PCT) -> tuple[float, float]:
+    """(low, high) percentiles of ``band`` over ``mask``; (0, 0) when no pixel is valid."""
+    if not 0.0 <= low_pct < high_pct <= 100.0:
+        raise ProductError(f"need 0 <= low < high <= 100 percent, got {low_pct}, {high_pct}")
+    values = np.asarray(band, dtype=np.float64)[mask]
+    if values.size == 0:
+        return 0.0, 0.0
+    lo, hi = np.percentile(values, [low_pct, high_pct])
+    return float(lo), float(hi)
+
+
+def stretch_to_uint8(band: np.ndarray, mask: np.ndarray, low_pct: float = LOW_PCT,
+                     high_pct: float = HIGH_PCT) -> np.ndarray:
+    """Linear percentile stretch to 0..255 (uint8); pixels outside ``mask`` become 0."""
+    lo, hi = stretch_limits(band, mask, low_pct, high_pct)
+    out = np.zeros(np.shape(band), dtype=np.uint8)
+    if hi > lo:
+        scaled = (np.asarray(band, dtype=np.float64)[mask] - lo) * (255.0 / (hi - lo))
+        out[mask] = np.rint(np.clip(scaled, 0.0, 255.0)).astype(np.uint8)
+    return out
+
+
+def _check_bands(bands: list[np.ndarray]) -> None:
+    shapes = {np.shape(b) for b in bands}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ProductError(f"bands must be co-registered 2-D arrays, got shapes {sorted(shapes)}")
+
+
+def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
+                   low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT) -> np.ndarray:
+    """(lines, samples, 4) uint8 RGBA composite of ``combination`` from filter-named bands."""
+    if combination not in COMPOSITES:
+        raise ProductError(f"unknown combination {combination!r}; one of {list(COMPOSITES)}")
+    names = [n for n in COMPOSITES[combination] if n is not None]
+    missing = [n for n in names if n not in bands]
+    if missing:
+        raise ProductError(f"{combination} needs bands {missing}")
+    arrays = [np.asarray(bands[n]) for n in names]
+    _check_bands(arrays)
+    mask = np.logical_and.reduce([valid_mask(a) for a in arrays])
+    red, green, blue = COMPOSITES[combination]
+    channels = []
+    for name in (red, green, blue):
+        if name is None:
+            pan = np.asarray(bands["PAN"], dtype=np.float64)
+            blu = np.asarray(bands["BLU"], dtype=np.float64)
+            src = np.where(mask, 0.5 * (pan + blu), 0.0)
+        else:
+            src = np.asarray(bands[name])
+        channels.append(stretch_to_uint8(src, mask, low_pct, high_pct))
+    alpha = np.where(mask, 255, 0).astype(np.uint8)
+    return np.dstack(channels + [alpha])
+
+
+def quicklook_grey(band: np.ndarray, low_pct: float = LOW_PCT,
+                   high_pct: float = HIGH_PCT) -> np.ndarray:
+    """uint8 grey quick-look of one band (invalid pixels black)."""
+    a = np.asarray(band)
+    _check_bands([a])
+    return stretch_to_uint8(a, valid_mask(a), low_pct, high_pct)
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (zlib level 6, no metadata)."""
+    a = np.asarray(rgba)
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 4:
+        raise ProductError(f"PNG needs (lines, samples, 4) uint8, got {a.dtype} {a.shape}")
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(a)).save(
+        buf, format="PNG", compress_level=6, optimize=False)
+    return buf.getvalue()
+
+
+def jpg_bytes(grey: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    """Baseline JPEG of a 2-D uint8 grey image (no EXIF, fixed quality)."""
+    a = np.asarray(grey)
+    if a.dtype != np.uint8 or a.ndim != 2:
+        raise ProductError(f"JPG needs 2-D uint8, got {a.dtype} {a.shape}")
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(a)).save(
+        buf, format="JPEG", quality=int(quality), optimize=False, progressive=False)
+    return buf.getvalue()
+
+
+def write_composite_png(path: str | Path, bands: Mapping[str, np.ndarray], combination: str,
+                        low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT) -> Path:
+    """Write the ``combination`` RGBA composite as PNG; returns the path."""
+    out = Path(path)
+    out.write_bytes(png_bytes(composite_rgba(bands, combination, low_pct, high_pct)))
+    return out
+
+
+def write_quicklook_jpg(path: str | Path, band: np.ndarray, low_pct: float = LOW_PCT,
+                        high_pct: float = HIGH_PCT, quality: int = JPEG_QUALITY) -> Path:
+    """Write a grey JPG quick-look of one band; returns the path."""
+    out = Path(path)
+    out.write_bytes(jpg_bytes(quicklook_grey(band, low_pct, high_pct), quality))
+    return out
