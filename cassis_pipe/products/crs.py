@@ -206,10 +206,23 @@ def rasterio_crs(p: MapProjection) -> CRS:
     return CRS.from_wkt(crs_wkt2(p))
 
 
+def _proj_params(crs: CRS) -> dict:
+    """PROJ parameters with polar stereographic k = 1 written as lat_ts = pole (same map)."""
+    d = dict(crs.to_dict())
+    if d.get("proj") == "stere" and abs(d.get("lat_0", 0)) == 90:
+        if d.get("k", 1) == 1 and "lat_ts" not in d:
+            d.pop("k", None)
+            d["lat_ts"] = d["lat_0"]
+    return d
+
+
 def same_crs(a: CRS, b: CRS) -> bool:
     """True if two CRSs define the same projection on the same sphere.
 
     Needed after a GeoTIFF round trip: GeoTIFF keys drop the IAU ids and GDAL may rewrite a
     polar stereographic "variant A" with scale 1 as the equivalent "variant B" (lat_ts = pole).
     """
-    return a == b or (bool(a.to_dict()) and a.to_dict() == b.to_dict())
+    if a == b:
+        return True
+    pa, pb = _proj_params(a), _proj_params(b)
+    return bool(pa) and pa == pb

@@ -341,13 +341,16 @@ def write_product(directory: str | Path, meta: ProductMeta, array: np.ndarray,
 
 
 def parse_label(path: str | Path) -> etree._ElementTree:
-    """Parse a label without entity expansion, DTD loading or network access."""
+    """Parse a label without entity expansion, DTD loading or network access (no DOCTYPE)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_blank_text=False)
     try:
-        return etree.parse(str(path), parser)
+        tree = etree.parse(str(path), parser)
     except (etree.XMLSyntaxError, OSError) as exc:
         raise ProductError(f"cannot parse label {path}: {exc}") from exc
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise ProductError(f"cannot parse label {path}: DOCTYPE declarations are not allowed")
+    return tree
 
 
 def read_product(xml_path: str | Path) -> np.ndarray:

@@ -197,8 +197,11 @@ def validate_label(path: str | Path, check_files: bool = True) -> list[str]:
         return [str(exc)]
     errors = []
     schema = _xml_schema()
-    if not schema.validate(tree):
-        errors += [f"xsd line {e.line}: {e.message}" for e in schema.error_log]
+    try:
+        if not schema.validate(tree):
+            errors += [f"xsd line {e.line}: {e.message}" for e in schema.error_log]
+    except etree.XMLSchemaValidateError as exc:
+        errors.append(f"xsd: validation aborted: {exc}")
     errors += _check_schematron(tree)
     if check_files:
         errors += _check_files(tree, p.parent)
