@@ -9,6 +9,7 @@ tag, because GeoTIFF keys cannot carry a non-EPSG authority for a custom project
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 
-from cassis_pipe.products.crs import crs_wkt2, rasterio_crs
+from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.metadata import FLOAT32_MISSING, MapInfo
 
@@ -76,12 +77,36 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
     return out
 
 
+def _preferred_crs(geokeys: CRS | None, wkt2: str | None) -> CRS | None:
+    """The CRS of the WKT2 tag (IAU ids kept) when it agrees with the GeoTIFF keys."""
+    if geokeys is None or not wkt2:
+        return geokeys
+    try:
+        tagged = CRS.from_wkt(wkt2)
+    except rasterio.errors.CRSError:
+        return geokeys
+    if not same_crs(tagged, geokeys):
+        return geokeys
+    m = re.search(r',ID\["IAU",(\d+),2015\]\]$', wkt2)
+    if m:
+        try:
+            return CRS.from_user_input(f"IAU_2015:{m.group(1)}")
+        except rasterio.errors.CRSError:
+            pass
+    return tagged
+
+
 @dataclass(frozen=True, slots=True)
 class GeoTiffInfo:
-    """What :func:`read_geotiff` found: pixels, CRS, geotransform (GDAL order), layout."""
+    """What :func:`read_geotiff` found: pixels, CRS, geotransform (GDAL order), layout.
+
+    ``crs`` is the CRS of the ``CASSIS_CRS_WKT2`` tag (by IAU 2015 code when it has one) if that
+    tag agrees with the GeoTIFF keys, else the keys' CRS (``geokeys_crs``).
+    """
 
     array: np.ndarray
     crs: CRS
+    geokeys_crs: CRS
     geotransform: tuple[float, float, float, float, float, float]
     nodata: float | None
     block_shape: tuple[int, int]
@@ -97,16 +122,18 @@ def read_geotiff(path: str | Path) -> GeoTiffInfo:
         with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(Path(path)) as ds:
             image_structure = ds.tags(ns="IMAGE_STRUCTURE")
             pred = image_structure.get("PREDICTOR")
+            tags = ds.tags()
             return GeoTiffInfo(
                 array=ds.read(1),
-                crs=ds.crs,
+                crs=_preferred_crs(ds.crs, tags.get(WKT2_TAG)),
+                geokeys_crs=ds.crs,
                 geotransform=tuple(ds.transform.to_gdal()),
                 nodata=ds.nodata,
                 block_shape=ds.block_shapes[0],
                 overviews=ds.overviews(1),
-                compression=ds.compression.value if ds.compression else None,
+                compression=ds.compression.name.lower() if ds.compression else None,
                 predictor=int(pred) if pred else None,
-                tags=ds.tags(),
+                tags=tags,
             )
     except rasterio.errors.RasterioIOError as exc:
         raise ProductError(f"cannot read GeoTIFF {path}: {exc}") from exc
