@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from numba import njit, prange
 from PIL import Image
 
 from cassis_pipe.products.errors import ProductError
@@ -34,6 +35,7 @@ COMPOSITES: dict[str, tuple[str, str | None, str]] = {
 LOW_PCT = 0.5
 HIGH_PCT = 99.5
 JPEG_QUALITY = 90
+PNG_LEVEL = 3
 _SPECIAL_BELOW = -1e30
 
 
@@ -50,7 +52,8 @@ def stretch_limits(band: np.ndarray, mask: np.ndarray, low_pct: float = LOW_PCT,
     """(low, high) percentiles of ``band`` over ``mask``; (0, 0) when no pixel is valid."""
     if not 0.0 <= low_pct < high_pct <= 100.0:
         raise ProductError(f"need 0 <= low < high <= 100 percent, got {low_pct}, {high_pct}")
-    values = np.asarray(band, dtype=np.float64)[mask]
+    a = np.asarray(band)
+    values = a[mask] if a.dtype == np.float32 else a.astype(np.float64)[mask]
     if values.size == 0:
         return 0.0, 0.0
     lo, hi = np.percentile(values, [low_pct, high_pct])
@@ -61,11 +64,31 @@ def stretch_to_uint8(band: np.ndarray, mask: np.ndarray, low_pct: float = LOW_PC
                      high_pct: float = HIGH_PCT) -> np.ndarray:
     """Linear percentile stretch to 0..255 (uint8); pixels outside ``mask`` become 0."""
     lo, hi = stretch_limits(band, mask, low_pct, high_pct)
-    out = np.zeros(np.shape(band), dtype=np.uint8)
+    a = np.asarray(band)
+    if a.ndim != 2 or np.shape(mask) != a.shape:
+        raise ProductError(f"band and mask must be the same 2-D shape, got {a.shape}")
+    out = np.zeros(a.shape, dtype=np.uint8)
     if hi > lo:
-        scaled = (np.asarray(band, dtype=np.float64)[mask] - lo) * (255.0 / (hi - lo))
-        out[mask] = np.rint(np.clip(scaled, 0.0, 255.0)).astype(np.uint8)
+        src = a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+        _stretch_kernel(src, np.ascontiguousarray(mask, dtype=np.bool_), lo, 255.0 / (hi - lo),
+                        out)
     return out
+
+
+@njit(cache=True, parallel=True)
+def _stretch_kernel(band: np.ndarray, mask: np.ndarray, lo: float, scale: float,
+                    out: np.ndarray) -> None:
+    """out = round(clip((band - lo) * scale, 0, 255)) where mask (float64 arithmetic)."""
+    for i in prange(band.shape[0]):
+        for j in range(band.shape[1]):
+            if mask[i, j]:
+                v = (np.float64(band[i, j]) - lo) * scale
+                if v <= 0.0:
+                    out[i, j] = 0
+                elif v >= 255.0:
+                    out[i, j] = 255
+                else:
+                    out[i, j] = np.uint8(np.rint(v))
 
 
 def _check_bands(bands: list[np.ndarray]) -> None:
@@ -109,13 +132,13 @@ def quicklook_grey(band: np.ndarray, low_pct: float = LOW_PCT,
 
 
 def png_bytes(rgba: np.ndarray) -> bytes:
-    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (zlib level 6, no metadata)."""
+    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (zlib level 3, no metadata)."""
     a = np.asarray(rgba)
     if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 4:
         raise ProductError(f"PNG needs (lines, samples, 4) uint8, got {a.dtype} {a.shape}")
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(a)).save(
-        buf, format="PNG", compress_level=6, optimize=False)
+        buf, format="PNG", compress_level=PNG_LEVEL, optimize=False)
     return buf.getvalue()
 
 
