@@ -120,3 +120,26 @@ def test_count_products(good_label, tmp_path, data_dir) -> None:
     counts = count_products(tmp_path)
     assert counts == {"label": 2, "dat": 1, "geotiff": 1, "png": 1, "jpg": 1,
                       "level:calibrated": 1, "level:derived": 1}
+
+
+def test_flown_psa_axis_order_is_transposed(data_dir) -> None:
+    """The PSA label lists Sample (500) as axis 1 and Line (3) as axis 2 with "Last Index
+    Fastest", which declares lines fastest: pds4_tools reads a 500 x 3 array. The bytes are
+    samples fastest (ISIS cube order): there is no period-3 structure along the file, the
+    fill run is a prefix of line 1, and lines 2 and 3 are fully valid. We write Line = axis 1.
+    """
+    import warnings
+
+    import pds4_tools
+
+    a = np.fromfile(data_dir / "psa-derived" / "MY36_015782_024_0_PAN_cropped.dat", "<f4")
+    valid = (a > -1e30).reshape(3, 500)
+    assert valid[1:].all() and valid[0, 347:].all() and not valid[0, :347].any()
+    v = a[500:].astype(np.float64)
+    lag = {k: np.abs(v[k:] - v[:-k]).mean() for k in (2, 3, 4)}
+    assert lag[3] > 0.9 * min(lag[2], lag[4])  # no dip at 3: rows are not 3 samples wide
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = pds4_tools.read(str(data_dir / "psa-derived" / "MY36_015782_024_0_PAN_cropped.xml"),
+                            lazy_load=True, quiet=True)
+        assert s[0].data.shape == (500, 3)
