@@ -126,6 +126,10 @@ def test_identification_and_array_content(tmp_path) -> None:
     assert axes == [("Line", "3"), ("Sample", "5")]
     assert arr.findtext(".//pds:high_instrument_saturation", namespaces=NS) == "4095"
     assert t.find(".//cart:Cartography", NS) is None
+    img = "{http://pds.nasa.gov/pds4/img/v1}"
+    assert t.findtext(f".//{img}center_filter_wavelength") == "677.4"
+    assert t.find(f".//{img}center_filter_wavelength").get("unit") == "nm"
+    assert t.findtext(f".//{img}bandwidth") == "231.5"
 
 
 def test_float_label_fields(tmp_path) -> None:

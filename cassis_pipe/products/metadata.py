@@ -22,6 +22,15 @@ PROCESSING_LEVELS: dict[str, str] = {
 #: CaSSIS filters.
 FILTERS = ("PAN", "RED", "NIR", "BLU")
 
+#: filter -> (centre wavelength nm, bandwidth nm or None). PAN from the flown PSA label, RED from
+#: the flown ISIS export label, BLU and NIR centres from the data-handling paper (no bandwidth).
+FILTER_WAVELENGTHS_NM: dict[str, tuple[float, float | None]] = {
+    "PAN": (677.4, 231.5),
+    "RED": (840.0, 100.0),
+    "NIR": (940.0, None),
+    "BLU": (497.0, None),
+}
+
 #: Fill value of float32 products (lowest float32, bits 0xFF7FFFFF = -3.4028234663852886e38):
 #: what the flown PSA map product holds outside the footprint and what GDAL tools use.
 FLOAT32_MISSING = float(np.finfo(np.float32).min)

@@ -19,6 +19,7 @@ from cassis_pipe.products.crs import EQUIRECTANGULAR, MapProjection
 from cassis_pipe.products.dat import dat_dtype, read_dat, write_dat
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.metadata import (
+    FILTER_WAVELENGTHS_NM,
     PROCESSING_LEVELS,
     MapInfo,
     ProcessingRecord,
@@ -177,6 +178,10 @@ def _imaging(da: etree._Element, meta: ProductMeta) -> None:
         of = _sub(im, IMG, "Optical_Filter")
         _sub(of, IMG, "filter_name", meta.filter_name)
         _sub(of, IMG, "filter_id", meta.filter_name)
+        centre, width = FILTER_WAVELENGTHS_NM[meta.filter_name]
+        if width is not None:
+            _sub(of, IMG, "bandwidth", width, unit="nm")
+        _sub(of, IMG, "center_filter_wavelength", centre, unit="nm")
 
 
 def _projection(parent: etree._Element, p: MapProjection) -> None:
