@@ -154,3 +154,23 @@ def test_rasterio_opens_with_standard_tools(tmp_path) -> None:
         assert ds.overviews(1) == [2, 4]
         ov = ds.read(1, out_shape=(150, 175))  # served from the 4x overview
         assert ov.shape == (150, 175)
+
+
+def test_corrupted_geotiff_raises_product_error(tmp_path) -> None:
+    info = MapInfo(equirectangular(), 4, 4, 0, 0, 0, 1, 1, 0)
+    good = write_geotiff(tmp_path / "m.tif", _raster((300, 300)), info).read_bytes()
+    rng = np.random.default_rng(9)
+    for i in range(12):
+        buf = bytearray(good)
+        if i % 3 == 0:
+            buf = buf[: rng.integers(8, len(buf))]  # truncated
+        else:
+            for pos in rng.integers(0, len(buf), 40):
+                buf[pos] = rng.integers(0, 256)
+        path = tmp_path / f"bad{i}.tif"
+        path.write_bytes(bytes(buf))
+        try:
+            g = read_geotiff(path)
+        except ProductError:
+            continue
+        assert g.array.shape == (300, 300)  # some flips land in unused bytes or pixel values

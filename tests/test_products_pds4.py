@@ -200,6 +200,31 @@ def test_bad_metadata_raises(kw) -> None:
         _meta(**kw)
 
 
+@pytest.mark.parametrize("kw", [
+    {"software_version": "v1\u00e9"}, {"parameters": (("rotation_offset_deg", "\u00b0"),)},
+    {"parameters": (("x", " "),)}, {"parameters": (("x",),)}, {"calibration_files": ("",)},
+    {"software_name": "a\x00b"}, {"input_products": ("not-a-lid",)},
+    {"input_products": ("urn:esa:psa:Upper:case",)}, {"parameters": (("n", "x" * 256),)},
+])
+def test_bad_processing_strings_raise(kw) -> None:
+    with pytest.raises(ProductError):
+        ProcessingRecord(**kw)
+
+
+@pytest.mark.parametrize("kw", [{"title": "  "}, {"title": "t" * 256}, {"unit": ""},
+                                {"description": "bell\x07"}])
+def test_bad_label_strings_raise(kw) -> None:
+    with pytest.raises(ProductError):
+        _meta(**kw)
+
+
+def test_unicode_where_pds4_allows_it(tmp_path) -> None:
+    meta = _meta(title="Hebes Chasma \u2013 \u00e9t\u00e9", description="\u00b5m scale \u2713",
+                 processing=ProcessingRecord(parameters=(("offset \u00b0", "0.1 deg"),)))
+    _, xml = write_product(tmp_path, meta, _image("float32"))
+    assert validate_label(xml) == []
+
+
 def test_bad_write_arguments(tmp_path) -> None:
     meta = _meta(special=SpecialConstants(saturated=70000))
     with pytest.raises(ProductError):

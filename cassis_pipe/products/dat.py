@@ -60,4 +60,8 @@ def write_dat(path: str | Path, array: np.ndarray) -> int:
 
 def read_dat(path: str | Path, shape: tuple[int, int], dtype: np.dtype | str) -> np.ndarray:
     """Read a DAT file written by :func:`write_dat` (shape and dtype come from its label)."""
-    return from_dat_bytes(Path(path).read_bytes(), shape, dtype)
+    try:
+        buf = Path(path).read_bytes()
+    except OSError as exc:
+        raise ProductError(f"cannot read DAT {path}: {exc}") from exc
+    return from_dat_bytes(buf, shape, dtype)

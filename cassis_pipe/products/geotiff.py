@@ -135,5 +135,5 @@ def read_geotiff(path: str | Path) -> GeoTiffInfo:
                 predictor=int(pred) if pred else None,
                 tags=tags,
             )
-    except rasterio.errors.RasterioIOError as exc:
+    except (rasterio.errors.RasterioError, OSError) as exc:
         raise ProductError(f"cannot read GeoTIFF {path}: {exc}") from exc

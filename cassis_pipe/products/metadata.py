@@ -40,6 +40,29 @@ _UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_LID_RE = re.compile(r"^urn(:[a-z0-9._-]+){3,5}$")
+
+
+def check_text(value: str, what: str, *, ascii_only: bool = False, short: bool = True) -> str:
+    """Check a label string against the PDS4 string types; returns it unchanged.
+
+    short: 1..255 characters after XML whitespace collapsing (``*_Short_String_Collapsed``);
+    otherwise at least 1 character (``*_Text_Preserved``). ascii_only: Basic Latin only.
+    Characters XML cannot carry are always refused.
+    """
+    if not isinstance(value, str):
+        raise ProductError(f"{what} must be a string, got {type(value).__name__}")
+    if _XML_BAD.search(value):
+        raise ProductError(f"{what} contains characters XML cannot carry: {value!r}")
+    if ascii_only and not value.isascii():
+        raise ProductError(f"{what} must be ASCII (PDS4 ASCII string type): {value!r}")
+    n = len(re.sub(r"[ \t\n\r]+", " ", value).strip(" ")) if short else len(value)
+    if n < 1 or (short and n > 255):
+        raise ProductError(f"{what} must have 1..{255 if short else 'any'} characters: {value!r}")
+    return value
+
+
 def utc_z(value: str) -> str:
     """``YYYY-MM-DDThh:mm:ss[.ffffff]`` UTC with a trailing ``Z`` (as PDS4 wants)."""
     if not _UTC_RE.match(value):
@@ -80,6 +103,22 @@ class ProcessingRecord:
     calibration_files: tuple[str, ...] = ()
     parameters: tuple[tuple[str, str], ...] = ()
     input_products: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_text(self.software_name, "software_name")
+        check_text(self.software_version, "software_version", ascii_only=True)
+        if self.description:
+            check_text(self.description, "processing description", short=False)
+        for f in self.calibration_files:
+            check_text(f, "calibration file", ascii_only=True)
+        for pair in self.parameters:
+            if len(pair) != 2:
+                raise ProductError(f"parameters are (name, value) pairs, got {pair!r}")
+            check_text(pair[0], "parameter name")
+            check_text(pair[1], f"value of parameter {pair[0]!r}", ascii_only=True)
+        for lid in self.input_products:
+            if not isinstance(lid, str) or not _LID_RE.match(lid) or len(lid) > 255:
+                raise ProductError(f"input product {lid!r} is not a PDS4 logical identifier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +162,11 @@ class ProductMeta:
             raise ProductError(f"filter must be one of {FILTERS}, not {self.filter_name!r}")
         if self.exposure_duration_s is not None and not self.exposure_duration_s > 0:
             raise ProductError("exposure duration must be positive seconds")
+        check_text(self.title, "title")
+        if self.description:
+            check_text(self.description, "description", short=False)
+        if self.unit is not None:
+            check_text(self.unit, "unit")
         if not re.match(r"^\d+\.\d+$", self.version_id):
             raise ProductError(f"version_id must look like 1.0, not {self.version_id!r}")
 
