@@ -192,8 +192,9 @@ def test_user_text_is_escaped_not_markup(tmp_path) -> None:
 
 @pytest.mark.parametrize("kw", [
     {"level": "level2"}, {"name": "bad:name"}, {"name": "a b"}, {"start_utc": "2016-11-26"},
-    {"modification_date": "26/11/2016"}, {"filter_name": "GRN"}, {"exposure_duration_s": 0.0},
-    {"version_id": "1"},
+    {"stop_utc": "2016-11-26T22:50:27.380"}, {"start_utc": "2016-13-26T22:50:27"},
+    {"modification_date": "26/11/2016"}, {"modification_date": "2026-02-30"},
+    {"filter_name": "GRN"}, {"exposure_duration_s": 0.0}, {"version_id": "1"},
 ])
 def test_bad_metadata_raises(kw) -> None:
     with pytest.raises(ProductError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -63,10 +64,22 @@ def check_text(value: str, what: str, *, ascii_only: bool = False, short: bool =
     return value
 
 
+def _is_date(value: str) -> bool:
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 def utc_z(value: str) -> str:
     """``YYYY-MM-DDThh:mm:ss[.ffffff]`` UTC with a trailing ``Z`` (as PDS4 wants)."""
-    if not _UTC_RE.match(value):
+    if not isinstance(value, str) or not _UTC_RE.match(value):
         raise ProductError(f"not an ISO 8601 UTC time: {value!r}")
+    try:
+        datetime.fromisoformat(value.removesuffix("Z"))
+    except ValueError as exc:
+        raise ProductError(f"not a valid UTC time: {value!r} ({exc})") from exc
     return value if value.endswith("Z") else value + "Z"
 
 
@@ -152,9 +165,10 @@ class ProductMeta:
             )
         if not _NAME_RE.match(self.name.lower()) or len(self.name) > 200:
             raise ProductError(f"product name {self.name!r} is not usable in a PDS4 identifier")
-        utc_z(self.start_utc)
-        utc_z(self.stop_utc)
-        if not _DATE_RE.match(self.modification_date):
+        start = datetime.fromisoformat(utc_z(self.start_utc)[:-1])
+        if datetime.fromisoformat(utc_z(self.stop_utc)[:-1]) < start:
+            raise ProductError(f"stop time {self.stop_utc} is before start {self.start_utc}")
+        if not _DATE_RE.match(self.modification_date) or not _is_date(self.modification_date):
             raise ProductError(
                 f"modification_date must be YYYY-MM-DD, not {self.modification_date!r}"
             )
