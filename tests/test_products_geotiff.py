@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasterio.crs import CRS
 
 from cassis_pipe.products.crs import (
@@ -174,3 +176,21 @@ def test_corrupted_geotiff_raises_product_error(tmp_path) -> None:
         except ProductError:
             continue
         assert g.array.shape == (300, 300)  # some flips land in unused bytes or pixel values
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300), st.floats(-180, 360), st.floats(-89, 89),
+       st.floats(0.5, 500), st.floats(-1e6, 1e6), st.integers(0, 2**31))
+def test_random_rasters_round_trip(lines, samples, clon, clat, res, x0, seed) -> None:
+    import tempfile
+
+    a = np.random.default_rng(seed).standard_normal((lines, samples)).astype(np.float32)
+    proj = equirectangular(clon, clat)
+    info = MapInfo(proj, res, res, x0, -x0, 0, 1, 1, 0)
+    with tempfile.TemporaryDirectory() as d:
+        g = read_geotiff(write_geotiff(f"{d}/r.tif", a, info))
+    assert np.array_equal(g.array, a)
+    assert g.geotransform == (x0, res, 0.0, -x0, 0.0, -res)
+    assert same_crs(g.crs, rasterio_crs(proj))
+    # GDAL reports a factor from the x size, so only the count is comparable for thin rasters
+    assert len(g.overviews) == len(overview_factors(lines, samples))

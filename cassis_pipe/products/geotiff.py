@@ -10,6 +10,7 @@ tag, because GeoTIFF keys cannot carry a non-EPSG authority for a custom project
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +68,16 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
     }
     out = Path(path)
     all_tags = {WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})
-    with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(out, "w", **profile) as ds:
-        ds.write(a, 1)
-        ds.update_tags(**all_tags)
-        factors = overview_factors(*a.shape)
-        if factors:
-            ds.build_overviews(factors, Resampling.average)
-            ds.update_tags(ns="rio_overview", resampling="average")
+    with warnings.catch_warnings():
+        # an identity geotransform (corner 0, 0 and 1 m pixels) is a valid map here
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(out, "w", **profile) as ds:
+            ds.write(a, 1)
+            ds.update_tags(**all_tags)
+            factors = overview_factors(*a.shape)
+            if factors:
+                ds.build_overviews(factors, Resampling.average)
+                ds.update_tags(ns="rio_overview", resampling="average")
     return out
 
 
