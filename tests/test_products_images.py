@@ -14,6 +14,8 @@ from PIL import Image
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.images import (
     COMPOSITES,
+    available_composites,
+    block_mean,
     composite_rgba,
     jpg_bytes,
     png_bytes,
@@ -157,3 +159,29 @@ def test_flown_bands(data_dir) -> None:
     pan = next((data_dir / "level1b").glob("*-PAN-*.dat"))
     grey = quicklook_grey(np.fromfile(pan, "<f4").reshape(280, 2048))
     assert 100 < grey.mean() < 160  # a well-exposed, stretched framelet
+
+
+def test_available_composites() -> None:
+    assert available_composites(_bands()) == list(COMPOSITES)
+    b = _bands()
+    del b["NIR"]
+    assert available_composites(b) == ["RED-PAN-BLU", "PAN-BLU"]
+    assert available_composites({"PAN": b["PAN"]}) == []
+
+
+def test_block_mean_and_reduced_quicklook() -> None:
+    a = np.arange(35, dtype=np.float32).reshape(5, 7)
+    a[0, 0] = np.nan
+    m = block_mean(a, 2)
+    assert m.shape == (3, 4)
+    assert m[0, 0] == pytest.approx((1 + 7 + 8) / 3)  # NaN left out
+    assert m[2, 3] == 34.0  # partial corner block
+    a[:2, :2] = np.float32(FLOAT32_MISSING)
+    assert np.isnan(block_mean(a, 2)[0, 0])
+    assert np.array_equal(block_mean(a, 1)[2:], a[2:].astype(np.float64))
+    big = _bands((400, 1000))["PAN"]
+    q = quicklook_grey(big, max_side=256)
+    assert q.shape == (100, 250) and q.max() == 255
+    assert quicklook_grey(big, max_side=5000).shape == (400, 1000)
+    with pytest.raises(ProductError):
+        quicklook_grey(big, max_side=0)

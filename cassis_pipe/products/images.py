@@ -123,11 +123,48 @@ def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
     return np.dstack(channels + [alpha])
 
 
-def quicklook_grey(band: np.ndarray, low_pct: float = LOW_PCT,
-                   high_pct: float = HIGH_PCT) -> np.ndarray:
-    """uint8 grey quick-look of one band (invalid pixels black)."""
+def available_composites(bands: Mapping[str, np.ndarray]) -> list[str]:
+    """The combinations of :data:`COMPOSITES` that the given filter bands allow, in order."""
+    return [c for c, rgb in COMPOSITES.items() if all(b is None or b in bands for b in rgb)]
+
+
+def block_mean(band: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of the valid pixels in ``factor`` x ``factor`` blocks (edge blocks may be partial).
+
+    Blocks without any valid pixel get NaN. float64 result of shape ceil(lines / factor) x
+    ceil(samples / factor).
+    """
+    a = np.asarray(band)
+    if a.ndim != 2 or factor < 1:
+        raise ProductError(f"need a 2-D band and factor >= 1, got {a.shape}, {factor}")
+    mask = valid_mask(a)
+    lines, samples = a.shape
+    pl, ps = -lines % factor, -samples % factor
+    vals = np.pad(np.where(mask, a, 0).astype(np.float64), ((0, pl), (0, ps)))
+    cnt = np.pad(mask.astype(np.float64), ((0, pl), (0, ps)))
+    shape = (vals.shape[0] // factor, factor, vals.shape[1] // factor, factor)
+    total = vals.reshape(shape).sum(axis=(1, 3))
+    count = cnt.reshape(shape).sum(axis=(1, 3))
+    out = np.full(total.shape, np.nan)
+    np.divide(total, count, out=out, where=count > 0)
+    return out
+
+
+def quicklook_grey(band: np.ndarray, low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT,
+                   max_side: int | None = None) -> np.ndarray:
+    """uint8 grey quick-look of one band (invalid pixels black).
+
+    With ``max_side`` the band is first reduced by the smallest integer factor that makes both
+    sides <= ``max_side`` pixels (mean of the valid pixels of each block).
+    """
     a = np.asarray(band)
     _check_bands([a])
+    if max_side is not None:
+        if max_side < 1:
+            raise ProductError(f"max_side must be >= 1, got {max_side}")
+        factor = -(-max(a.shape) // max_side)
+        if factor > 1:
+            a = block_mean(a, factor)
     return stretch_to_uint8(a, valid_mask(a), low_pct, high_pct)
 
 
@@ -162,8 +199,9 @@ def write_composite_png(path: str | Path, bands: Mapping[str, np.ndarray], combi
 
 
 def write_quicklook_jpg(path: str | Path, band: np.ndarray, low_pct: float = LOW_PCT,
-                        high_pct: float = HIGH_PCT, quality: int = JPEG_QUALITY) -> Path:
-    """Write a grey JPG quick-look of one band; returns the path."""
+                        high_pct: float = HIGH_PCT, quality: int = JPEG_QUALITY,
+                        max_side: int | None = None) -> Path:
+    """Write a grey JPG quick-look of one band (optionally reduced to ``max_side``)."""
     out = Path(path)
-    out.write_bytes(jpg_bytes(quicklook_grey(band, low_pct, high_pct), quality))
+    out.write_bytes(jpg_bytes(quicklook_grey(band, low_pct, high_pct, max_side), quality))
     return out
