@@ -67,7 +67,10 @@ def _sub(parent: etree._Element, ns: str, tag: str, text: object = None,
          unit: str | None = None) -> etree._Element:
     el = etree.SubElement(parent, f"{{{ns}}}{tag}")
     if text is not None:
-        el.text = text if isinstance(text, str) else _fmt(text)
+        try:
+            el.text = text if isinstance(text, str) else _fmt(text)
+        except ValueError as exc:  # lxml refuses strings XML cannot carry
+            raise ProductError(f"{tag}: {exc}") from exc
     if unit is not None:
         el.set("unit", unit)
     return el
