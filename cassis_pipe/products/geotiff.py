@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from affine import Affine
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
+from rasterio.transform import Affine
 
 from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
 from cassis_pipe.products.errors import ProductError
