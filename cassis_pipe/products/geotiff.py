@@ -1,0 +1,143 @@
+"""Map-projected GeoTIFFs (rasterio/GDAL): tiled 256 x 256, deflate + floating-point predictor,
+internal overviews, Mars CRS from :mod:`cassis_pipe.products.crs`.
+
+float32 I/F rasters use the fill value :data:`~cassis_pipe.products.metadata.FLOAT32_MISSING`
+(-3.4028234663852886e38) as GDAL ``nodata``; NaNs in the input are written as that fill value.
+The full WKT2 of the CRS (with its IAU 2015 ids) is also kept in the ``CASSIS_CRS_WKT2`` dataset
+tag, because GeoTIFF keys cannot carry a non-EPSG authority for a custom projection.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.transform import Affine
+
+from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
+from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.metadata import FLOAT32_MISSING, MapInfo
+
+BLOCK = 256
+WKT2_TAG = "CASSIS_CRS_WKT2"
+
+
+def overview_factors(lines: int, samples: int, block: int = BLOCK) -> list[int]:
+    """Powers of two 2, 4, ... until the coarsest overview fits in one ``block`` tile."""
+    factors = []
+    f = 2
+    while max(lines, samples) * 2 / f > block:
+        factors.append(f)
+        f *= 2
+    return factors
+
+
+def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
+                  tags: dict[str, str] | None = None) -> Path:
+    """Write a 2-D float32 (I/F) or uint16 (DN) raster as a tiled, compressed GeoTIFF.
+
+    float32 uses nodata :data:`FLOAT32_MISSING` (NaN input becomes that value) and predictor 3;
+    uint16 has no nodata and uses predictor 2. ``tags`` are extra dataset metadata strings.
+    """
+    a = np.asarray(array)
+    if a.ndim != 2 or min(a.shape) < 1:
+        raise ProductError(f"GeoTIFF raster must be 2-D and non-empty, got shape {a.shape}")
+    if a.dtype.newbyteorder("=") == np.dtype(np.float32):
+        a = np.where(np.isnan(a), np.float32(FLOAT32_MISSING), a).astype(np.float32)
+        nodata: float | None = FLOAT32_MISSING
+        predictor = 3
+    elif a.dtype.newbyteorder("=") == np.dtype(np.uint16):
+        a = a.astype(np.uint16)
+        nodata = None
+        predictor = 2
+    else:
+        raise ProductError(f"GeoTIFF raster must be float32 or uint16, not {a.dtype}")
+    gt = map_info.geotransform()
+    transform = Affine(gt[1], gt[2], gt[0], gt[4], gt[5], gt[3])
+    profile = {
+        "driver": "GTiff", "width": a.shape[1], "height": a.shape[0], "count": 1,
+        "dtype": a.dtype.name, "crs": rasterio_crs(map_info.projection),
+        "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": BLOCK,
+        "blockysize": BLOCK, "compress": "deflate", "predictor": predictor, "zlevel": 6,
+    }
+    out = Path(path)
+    all_tags = {WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})
+    with warnings.catch_warnings():
+        # an identity geotransform (corner 0, 0 and 1 m pixels) is a valid map here
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(out, "w", **profile) as ds:
+            ds.write(a, 1)
+            ds.update_tags(**all_tags)
+            factors = overview_factors(*a.shape)
+            if factors:
+                ds.build_overviews(factors, Resampling.average)
+                ds.update_tags(ns="rio_overview", resampling="average")
+    return out
+
+
+def _preferred_crs(geokeys: CRS | None, wkt2: str | None) -> CRS | None:
+    """The CRS of the WKT2 tag (IAU ids kept) when it agrees with the GeoTIFF keys."""
+    if geokeys is None or not wkt2:
+        return geokeys
+    try:
+        tagged = CRS.from_wkt(wkt2)
+    except rasterio.errors.CRSError:
+        return geokeys
+    if not same_crs(tagged, geokeys):
+        return geokeys
+    m = re.search(r',ID\["IAU",(\d+),2015\]\]$', wkt2)
+    if m:
+        try:
+            return CRS.from_user_input(f"IAU_2015:{m.group(1)}")
+        except rasterio.errors.CRSError:
+            pass
+    return tagged
+
+
+@dataclass(frozen=True, slots=True)
+class GeoTiffInfo:
+    """What :func:`read_geotiff` found: pixels, CRS, geotransform (GDAL order), layout.
+
+    ``crs`` is the CRS of the ``CASSIS_CRS_WKT2`` tag (by IAU 2015 code when it has one) if that
+    tag agrees with the GeoTIFF keys, else the keys' CRS (``geokeys_crs``).
+    """
+
+    array: np.ndarray
+    crs: CRS
+    geokeys_crs: CRS
+    geotransform: tuple[float, float, float, float, float, float]
+    nodata: float | None
+    block_shape: tuple[int, int]
+    overviews: list[int]
+    compression: str | None
+    predictor: int | None
+    tags: dict[str, str]
+
+
+def read_geotiff(path: str | Path) -> GeoTiffInfo:
+    """Read band 1 of a GeoTIFF with its georeferencing and layout."""
+    try:
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(Path(path)) as ds:
+            image_structure = ds.tags(ns="IMAGE_STRUCTURE")
+            pred = image_structure.get("PREDICTOR")
+            tags = ds.tags()
+            return GeoTiffInfo(
+                array=ds.read(1),
+                crs=_preferred_crs(ds.crs, tags.get(WKT2_TAG)),
+                geokeys_crs=ds.crs,
+                geotransform=tuple(ds.transform.to_gdal()),
+                nodata=ds.nodata,
+                block_shape=ds.block_shapes[0],
+                overviews=ds.overviews(1),
+                compression=ds.compression.name.lower() if ds.compression else None,
+                predictor=int(pred) if pred else None,
+                tags=tags,
+            )
+    except (rasterio.errors.RasterioError, OSError) as exc:
+        raise ProductError(f"cannot read GeoTIFF {path}: {exc}") from exc
