@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import leading_zeros
 
-from .context import derived, fix_reconstructed, predict_med, quant_lut
+from .context import derived, fix_reconstructed, golomb_k, predict_med, quant_lut
 from .params import J_TABLE
 
 OK = 0
@@ -55,17 +55,6 @@ def _fill(
         nb += 8
         bp += 1
     return cache, nb, bp, end
-
-
-@njit(cache=True, inline="always")
-def _golomb_k(a: int, n: int) -> int:
-    """Smallest k with n * 2**k >= a (T.87 A.5.1), via count-leading-zeros."""
-    if n >= a:
-        return 0
-    k = leading_zeros(n) - leading_zeros(a)
-    if (n << k) < a:
-        k += 1
-    return k
 
 
 @njit(cache=True, inline="always")
@@ -219,7 +208,7 @@ def decode_scan(
                 b_ = ctx[c, _B]
                 c_ = ctx[c, _C]
                 n_ = ctx[c, _N]
-                k = _golomb_k(a_, n_)
+                k = golomb_k(a_, n_)
                 px = predict_med(ra, rb, rc)
                 px = px + c_ if q > 0 else px - c_
                 if px < 0:
@@ -329,7 +318,7 @@ def decode_scan(
                 t = 0
                 px = rb
                 sgn = 1 if rb > ra else -1
-            k = _golomb_k(RA[t] + (RN[t] >> 1) * t, RN[t])
+            k = golomb_k(RA[t] + (RN[t] >> 1) * t, RN[t])
             em, cache, nb, bp, end = _decode_value(
                 data, cache, nb, bp, end, k, limit - jt[ri] - 1, qbpp
             )
