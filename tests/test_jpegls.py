@@ -251,3 +251,12 @@ def test_encode_accepts_other_integer_layouts():
     assert encode(np.asfortranarray(img), bits_per_sample=12) == ref
     assert encode(img.astype(np.int32), bits_per_sample=12) == ref
     assert encode(img[:, ::-1][:, ::-1], bits_per_sample=12) == ref
+
+
+def test_fill_bytes_before_eoi_and_rst():
+    img = make("terrain", (20, 20), 12, seed=8)
+    data = encode(img, bits_per_sample=12, restart_interval=5)
+    padded = data[:-2] + b"\xff\xff\xff\xd9"
+    i = data.index(b"\xff\xd0")
+    padded = padded[:i] + b"\xff\xff" + padded[i:]
+    np.testing.assert_array_equal(decode(padded), img)

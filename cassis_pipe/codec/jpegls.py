@@ -29,6 +29,8 @@ def _check(data: bytes, hdr: Header, st: int, pos: int) -> None:
     """Raise for a failed scan, or when EOI does not follow the scan."""
     if st != OK:
         raise JpegLsError(_REASONS.get(st, "corrupt data"), int(pos))
+    while pos + 2 < len(data) and data[pos + 1] == 0xFF:
+        pos += 1  # fill bytes before the marker
     if pos + 1 >= len(data) or data[pos + 1] != EOI:
         raise JpegLsError("missing EOI after the scan", int(pos))
 
