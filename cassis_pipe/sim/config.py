@@ -33,11 +33,14 @@ class OrbitConfig:
     mars_radii_km: tuple[float, float] = (3396.19, 3376.2)
     mars_gm_km3_s2: float = 42828.314
     mars_rate_rad_s: float = 7.088218e-5
-    sc_yaw_deg: float = 0.0             # spacecraft yaw about nadir w.r.t. the ground track
+    sc_yaw_deg: float = 15.0            # spacecraft yaw about nadir w.r.t. the ground track
     incidence_deg: float = 45.0         # solar incidence at the target
     sun_azimuth_deg: float = 270.0      # azimuth of the sun at the target (from north, east+)
     heliocentric_au: float = 1.387
-    start_sclk_s: float = 600000000.0   # on-board time of the observation centre (SCLK s)
+    centre_sclk_s: float = 100000000.0  # on-board time (SCLK s) of the observation centre
+    kernels_dir: str = ""               # LSK + TGO SCLK for SCLK->ET ("" = repo tests/data/kernels)
+    period: int = 2                     # UID operation period (2 = MY35)
+    orbit_number: int = 6000
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,14 @@ class ImagingConfig:
     """The commanded imaging parameter table and the rotation mechanism."""
 
     num_exp: int = 40
-    t_exp_units: int = 150              # T_exp in units of 9.6 us (150 -> 1.44 ms)
+    t_exp_units: int = 100              # T_exp in units of 9.6 us (100 -> 0.96 ms)
     step_exp_us: int = 0                # 0: derive from ground speed and overlap
     overlap: float = 0.10               # along-track overlap between framelets
-    rotation_deg: float = 0.0           # commanded rotation angle
+    rotation_deg: float | None = None   # commanded angle; None: along-track forward view
     rotation_offset_deg: float = 0.3    # TRUE angle = commanded + offset
     stereo: bool = False                # second image at rotation + 180 deg
     stereo_gap_s: float = 0.0           # 0: derive so both images see the target
     param_table_ref: int = 4
-    uid: int = 0x06021324               # take-image unique id (second image: +1)
     windows: tuple[WindowConfig, ...] = field(default_factory=lambda: default_windows(2048, 0))
     max_frame_data_bytes: int = 32512   # JPEG-LS bytes per SpW science frame
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cassis_pipe.sim.camera import pixel_directions, sc_to_fsa
+from cassis_pipe.instrument.frames import default_frames
+from cassis_pipe.instrument.optics import default_optics
 from cassis_pipe.sim.config import OrbitConfig
 
 
@@ -108,14 +109,14 @@ def surface_point(lat_deg: np.ndarray, lon_deg: np.ndarray, radii_km: tuple[floa
     return u * r[..., None]
 
 
-def boresight_ground(el: OrbitElements, t_s: np.ndarray, angle_deg: float, yaw_deg: float,
-                     radii_km: tuple[float, float], pitch_mm: float, focal_mm: float,
-                     row: float = 1023.5, col: float = 1023.5) -> np.ndarray:
-    """Ground point (BF, km) seen by detector pixel (row, col) at times ``t_s``."""
+def pixel_ground(el: OrbitElements, t_s: np.ndarray, angle_deg: float, yaw_deg: float,
+                 radii_km: tuple[float, float], row: float = 1023.5, col: float = 1023.5
+                 ) -> np.ndarray:
+    """Ground point (BF, km) seen by detector pixel (row, col) (0-based) at times ``t_s``."""
     pos, vel = state_bf(el, t_s)
     att = sc_attitude(pos, vel, yaw_deg)
-    d_fsa = pixel_directions(np.array(row), np.array(col), pitch_mm, focal_mm)
-    m = sc_to_fsa(angle_deg)
+    d_fsa = default_optics().pixel_to_ray(np.array([row]), np.array([col]))[0]
+    m = default_frames().fsa_from_sc(angle_deg)
     d_bf = np.einsum("nji,j->ni", att, m.T @ d_fsa)
     pts, hit = intersect_ellipsoid(pos, d_bf, radii_km)
     if not np.all(hit):
@@ -129,8 +130,8 @@ def make_elements(cfg: OrbitConfig, u0: float, node: float) -> OrbitElements:
                          float(np.sqrt(cfg.mars_gm_km3_s2 / r**3)), cfg.mars_rate_rad_s)
 
 
-def aim_orbit(cfg: OrbitConfig, angle_deg: float, pitch_mm: float, focal_mm: float,
-              t_aim_s: float = 0.0, row: float = 1023.5) -> OrbitElements:
+def aim_orbit(cfg: OrbitConfig, angle_deg: float, t_aim_s: float = 0.0, row: float = 1023.5
+              ) -> OrbitElements:
     """Orbit whose detector row ``row`` (centre column) sees the target at time ``t_aim_s``."""
     lat_t, lon_t = cfg.target_lat_deg, cfg.target_lon_deg
     incl = np.radians(cfg.inclination_deg)
@@ -146,8 +147,8 @@ def aim_orbit(cfg: OrbitConfig, angle_deg: float, pitch_mm: float, focal_mm: flo
     def miss(xv: np.ndarray) -> np.ndarray:
         el = make_elements(cfg, xv[0] - make_elements(cfg, 0, 0).mean_motion_rad_s * t_aim_s,
                            xv[1])
-        g = boresight_ground(el, np.array([t_aim_s]), angle_deg, cfg.sc_yaw_deg,
-                             cfg.mars_radii_km, pitch_mm, focal_mm, row=row)[0]
+        g = pixel_ground(el, np.array([t_aim_s]), angle_deg, cfg.sc_yaw_deg,
+                         cfg.mars_radii_km, row=row)[0]
         return (g - target)
 
     for _ in range(8):
