@@ -1,4 +1,4 @@
-"""Deterministic 3-D lattice noise primitives (numba), with analytic gradients.
+"""Deterministic 2-D/3-D lattice noise primitives (numba), with analytic gradients.
 
 Coordinates are dimensionless (position divided by the feature wavelength). Values are in
 [-1, 1]; the gradient is with respect to the dimensionless coordinates.
@@ -76,3 +76,31 @@ def value_noise3(x: float, y: float, z: float, seed: np.uint64
     gy = duy * (k2 + k5 * uz + k4 * ux + k7 * uz * ux)
     gz = duz * (k3 + k6 * ux + k5 * uy + k7 * ux * uy)
     return val, gx, gy, gz
+
+
+@nb.njit(cache=True, inline="always")
+def hash2(ix: np.int64, iy: np.int64, seed: np.uint64) -> np.uint64:
+    """64-bit hash of a 2-D integer lattice point and a seed."""
+    h = seed * _M1 + np.uint64(ix) * _PX
+    h = (h ^ (h >> _S31)) + np.uint64(iy) * _PY
+    return mix64(h)
+
+
+@nb.njit(cache=True, inline="always")
+def _corner(ix: np.int64, iy: np.int64, seed: np.uint64) -> float:
+    return 2.0 * unit_float(hash2(ix, iy, seed)) - 1.0
+
+
+@nb.njit(cache=True)
+def value_noise2(x: float, y: float, seed: np.uint64) -> tuple[float, float, float]:
+    """Quintic-interpolated 2-D lattice value noise; returns (value, d/dx, d/dy)."""
+    fx, fy = np.floor(x), np.floor(y)
+    ix, iy = np.int64(fx), np.int64(fy)
+    ux, dux = _fade(x - fx)
+    uy, duy = _fade(y - fy)
+    a = _corner(ix, iy, seed)
+    b = _corner(ix + 1, iy, seed)
+    c = _corner(ix, iy + 1, seed)
+    d = _corner(ix + 1, iy + 1, seed)
+    k1, k2, k4 = b - a, c - a, a - b - c + d
+    return (a + k1 * ux + k2 * uy + k4 * ux * uy, dux * (k1 + k4 * uy), duy * (k2 + k4 * ux))
