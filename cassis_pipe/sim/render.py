@@ -15,9 +15,9 @@ from scipy.ndimage import gaussian_filter
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.sim.calibration import DetectorTruth, straylight_pattern
 from cassis_pipe.sim.config import FILTERS, K_TABLE, SimConfig, WindowConfig
+from cassis_pipe.sim.orbit import surface_point
 from cassis_pipe.sim.plan import ImagePlan, Plan
 from cassis_pipe.sim.radiometry import bin2x2, dn_per_iof, expose
-from cassis_pipe.sim.orbit import surface_point
 from cassis_pipe.sim.scene import render_iof, scene_frame
 
 
