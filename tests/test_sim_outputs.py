@@ -177,8 +177,8 @@ def test_truth_map_consistent_with_framelet(sim, wi: int) -> None:
         lat, lon, _ = xyz_to_latlon(pts)
         pred = bilinear(tmap, *grid.fractional_index(lat, lon))
         ok = np.isfinite(pred) & np.isfinite(obs)
-        assert ok.mean() > 0.95
         if offset:
+            assert ok.mean() > 0.95
             assert np.median(obs[ok] / pred[ok]) == pytest.approx(1.0, abs=0.03)
         return float(np.corrcoef(obs[ok], pred[ok])[0, 1])
 

@@ -1,5 +1,8 @@
 """Truth reflectance on a map grid: the scene I/F rendered directly (no instrument).
 
+Only cells inside the (grown) convex hull of all framelet footprints are rendered; the others
+are NaN.
+
 Grid: planetocentric equirectangular, row 0 = northernmost; cell centres at
 ``lat = lat_max - (i + 0.5) * dlat`` and ``lon = lon_min + (j + 0.5) * dlon`` (degrees, east);
 ground points on the reference spheroid. Same scene kernel as the framelets.
@@ -65,6 +68,49 @@ def grid_points_m(grid: MapGrid, radii_km: tuple[float, float]) -> np.ndarray:
     """Body-fixed points (m) of every cell centre, (rows*cols, 3)."""
     lat, lon = grid.centres()
     return surface_point(lat, lon, radii_km).reshape(-1, 3) * 1000.0
+
+
+def row_spans(grid: MapGrid, points_km: np.ndarray, margin_cells: float = 20.0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Per grid row, the column interval [first, last) inside the convex hull of the points
+    (grown by ``margin_cells``); empty rows have first == last."""
+    from scipy.spatial import ConvexHull
+
+    lat, lon = latlon_deg(points_km)
+    i, j = grid.fractional_index(lat, lon)
+    xy = np.stack([i.ravel(), j.ravel()], -1)
+    hull = xy[ConvexHull(xy).vertices]
+    c = hull.mean(0)
+    d = hull - c
+    hull = c + d * (1.0 + margin_cells / np.maximum(np.linalg.norm(d, axis=1), 1e-9))[:, None]
+    rows = np.arange(grid.rows, dtype=np.float64)
+    lo = np.full(grid.rows, np.inf)
+    hi = np.full(grid.rows, -np.inf)
+    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
+        if a[0] == b[0]:
+            continue
+        t = (rows - a[0]) / (b[0] - a[0])
+        ok = (t >= 0) & (t <= 1)
+        jj = a[1] + t * (b[1] - a[1])
+        lo[ok] = np.minimum(lo[ok], jj[ok])
+        hi[ok] = np.maximum(hi[ok], jj[ok])
+    first = np.clip(np.floor(lo), 0, grid.cols).astype(np.int64)
+    last = np.clip(np.ceil(hi) + 1, 0, grid.cols).astype(np.int64)
+    first[~np.isfinite(lo)] = 0
+    last[~np.isfinite(lo)] = 0
+    return first, np.maximum(first, last)
+
+
+def span_points_m(grid: MapGrid, first: np.ndarray, last: np.ndarray,
+                  radii_km: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Body-fixed points (m) of the cells inside the row spans, and their flat indices."""
+    counts = last - first
+    row = np.repeat(np.arange(grid.rows), counts)
+    col = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(
+        first, counts)
+    lat = grid.lat_max_deg - (row + 0.5) * grid.dlat_deg
+    lon = grid.lon_min_deg + (col + 0.5) * grid.dlon_deg
+    return surface_point(lat, lon, radii_km) * 1000.0, row * grid.cols + col
 
 
 def bilinear(img: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

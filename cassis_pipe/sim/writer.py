@@ -38,7 +38,7 @@ from cassis_pipe.sim.telemetry import (
     science_frames,
     tc_bytes,
 )
-from cassis_pipe.sim.truthmap import grid_for_points, grid_points_m
+from cassis_pipe.sim.truthmap import grid_for_points, row_spans, span_points_m
 
 
 def _dump(path: Path, obj: Any) -> None:
@@ -72,11 +72,15 @@ def write_truth_maps(cfg: SimConfig, plan: Plan, out: Path) -> dict:
     gsd_m = float(np.linalg.norm(g[1] - g[0]) * 1000.0)
     scale = cfg.map_scale_m if cfg.map_scale_m > 0 else gsd_m * (2.0 if cfg.size == "full" else 1.0)
     grid = grid_for_points(pts, scale, cfg.orbit.mars_radii_km[0])
-    iof = scene_iof(cfg, plan, grid_points_m(grid, cfg.orbit.mars_radii_km))
+    first, last = row_spans(grid, pts)
+    cells, flat = span_points_m(grid, first, last, cfg.orbit.mars_radii_km)
+    iof = scene_iof(cfg, plan, cells)
     d = out / "truth" / "maps"
     d.mkdir(parents=True, exist_ok=True)
     for b, f in enumerate(FILTERS):
-        np.save(d / f"iof_{f}.npy", iof[:, b].reshape(grid.rows, grid.cols))
+        band = np.full(grid.rows * grid.cols, np.nan, np.float32)
+        band[flat] = iof[:, b]
+        np.save(d / f"iof_{f}.npy", band.reshape(grid.rows, grid.cols))
     info = {**grid.as_dict(), "detector_gsd_m": gsd_m, "files": [f"iof_{f}.npy" for f in FILTERS]}
     _dump(d / "grid.json", info)
     return info
