@@ -22,10 +22,12 @@ DN_MAX = 16383
 
 
 @nb.njit(cache=True, inline="always")
-def _gauss(r: np.int64, c: np.int64, k: np.int64, seed: np.uint64) -> float:
-    u1 = unit_float(hash3(r, c, k, seed))
-    u2 = unit_float(hash3(r, c, k + 1, seed))
-    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+def _gauss_pair(r: np.int64, c: np.int64, seed: np.uint64) -> tuple[float, float]:
+    """Two independent standard normals (Box-Muller) for detector pixel (r, c)."""
+    u1 = unit_float(hash3(r, c, np.int64(0), seed))
+    u2 = unit_float(hash3(r, c, np.int64(1), seed))
+    rad = np.sqrt(-2.0 * np.log(1.0 - u1))
+    return rad * np.cos(2.0 * np.pi * u2), rad * np.sin(2.0 * np.pi * u2)
 
 
 @nb.njit(cache=True, parallel=True)
@@ -43,8 +45,7 @@ def expose(iof: np.ndarray, dn_per_iof: float, stray_dn: np.ndarray, flat: np.nd
             if not s >= 0.0:      # NaN (off-planet) or negative
                 s = 0.0
             e = (s + stray_dn[i, j]) * flat[i, j] * gain_e_per_dn
-            g1 = _gauss(np.int64(row0 + i), np.int64(col0 + j), np.int64(0), useed)
-            g2 = _gauss(np.int64(row0 + i), np.int64(col0 + j), np.int64(2), useed)
+            g1, g2 = _gauss_pair(np.int64(row0 + i), np.int64(col0 + j), useed)
             e = e + np.sqrt(max(e, 0.0)) * g1 + read_noise_e * g2
             v = np.floor(e / gain_e_per_dn + bias[i, j] + hot[i, j] + 0.5)
             if v < 0.0:
