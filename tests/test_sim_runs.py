@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.geometry.ellipsoid import xyz_to_latlon
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.labels.ids import parse_observation_id
-from cassis_pipe.sim.config import make_config
+from cassis_pipe.sim.config import default_windows, make_config
 from cassis_pipe.sim.writer import simulate
 from cassis_pipe.telemetry.hk import read_hk_stream
 from cassis_pipe.telemetry.streams import read_science_stream
@@ -20,7 +21,9 @@ from cassis_pipe.telemetry.tc import read_tc_stream
 
 FAULTS = {"dropped": 1, "duplicated": 1, "reordered": 1, "bitflipped": 1, "truncated": 1,
           "garbage": 2, "missing_framelet": 1}
-TINY = {"imaging": {"num_exp": 3}, "faults": FAULTS}
+WINDOWS = [asdict(replace(w, binning=1) if w.name == "NIR" else w)
+           for w in default_windows(512, 768)]
+TINY = {"imaging": {"num_exp": 3, "windows": WINDOWS}, "faults": FAULTS}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,9 @@ def test_same_seed_gives_identical_bytes(twin_runs) -> None:
     assert len(fa) >= 30
     diff = [k for k in fa if fa[k] != fb[k]]
     assert diff == []
+    truth = json.loads(fa["truth/truth.json"])
+    nir = np.load(a / truth["images"][0]["dn_files"][0][2])
+    assert nir.shape == (128, 256)                      # 2x2 binned on board
 
 
 def test_every_fault_is_present(twin_runs) -> None:

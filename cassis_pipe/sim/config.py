@@ -105,7 +105,7 @@ class DetectorConfig:
     dead_fraction: float = 2e-5
     hot_fraction: float = 2e-5
     straylight_dn: float = 40.0         # peak of the smooth additive straylight
-    binning_mode: str = "sum"           # 2x2 on-board binning: "sum" or "mean"
+    binning_mode: str = "mean"          # 2x2 on-board binning: "mean" (rounded) or "sum"
     psf_sigma_px: float = 0.5
 
 
