@@ -1,1 +1,3 @@
-"""geometry stage of cassis-pipe."""
+"""geometry stage of cassis-pipe: ISDs, time interpolation, Mars ellipsoid / DEM and the CaSSIS
+frame camera (``camera.FrameCamera``: image <-> body-fixed ground, rotation offset, angles).
+Conventions: docs/icd.md section 9."""

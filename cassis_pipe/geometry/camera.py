@@ -17,14 +17,14 @@ import numpy as np
 from ..instrument.constants import NAIF_FSA_FRAME, NAIF_TEL_FRAME
 from ..instrument.detector import Window
 from ..instrument.frames import default_frames, frame_rotation
-from ..instrument.optics import Optics
+from ..instrument.optics import Optics, default_optics
 from .ellipsoid import HeightFn, intersect_dem, surface_normal, xyz_to_latlon
 from .interp import interpolate_positions, quat_to_matrix, slerp_quaternions
 from .isd import Isd
 from .projection import detector_to_ground, ground_to_detector
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrameCamera:
     """Geometry of one CaSSIS exposure. Image coordinates are window-image (binned, 0-based,
     integer pixel centres) when ``window`` is set, else detector coordinates."""
@@ -34,7 +34,7 @@ class FrameCamera:
     position_km: np.ndarray
     """Sensor position, body-fixed km."""
     velocity_kms: np.ndarray
-    """Sensor velocity relative to Mars, body-fixed axes (km/s, rotation of frame ignored)."""
+    """Sensor velocity relative to the rotating Mars body-fixed frame (km/s)."""
     tel_from_bf: np.ndarray
     """Body-fixed -> TGO_CASSIS_TEL (as given by the ISD, commanded mechanism angle)."""
     fsa_from_tel: np.ndarray
@@ -54,7 +54,10 @@ class FrameCamera:
         naif_keywords (addendum values)."""
         t = isd.center_ephemeris_time if et is None else float(et)
         if optics is None:
-            optics = Optics.from_pool(isd.naif_keywords)
+            try:
+                optics = Optics.from_pool(isd.naif_keywords)
+            except KeyError:
+                optics = default_optics()
         ip = isd.instrument_position
         pos_j, vel_j = interpolate_positions(ip.times, ip.positions, ip.velocities, t)
         sp = isd.sun_position
@@ -74,7 +77,9 @@ class FrameCamera:
             tel_from_j = fsa_from_tel.T @ const @ frame0_from_j
         else:
             raise ValueError(f"ISD pointing ends in frame {sensor}, expected {NAIF_FSA_FRAME}")
-        return cls(et=t, position_km=bf_from_j @ pos_j[0], velocity_kms=bf_from_j @ vel_j[0],
+        omega_j = _body_rate_j2000(isd, t)
+        vel_bf = bf_from_j @ (vel_j[0] - np.cross(omega_j, pos_j[0]))
+        return cls(et=t, position_km=bf_from_j @ pos_j[0], velocity_kms=vel_bf,
                    tel_from_bf=tel_from_j @ bf_from_j.T, fsa_from_tel=np.asarray(fsa_from_tel),
                    sun_position_km=bf_from_j @ sun_j[0], optics=optics, window=window,
                    radii_km=isd.radii_km)
@@ -189,6 +194,14 @@ class FrameCamera:
             look = self.look_directions(np.array([line]), np.array([sample]))[0]
         return float(_angle(look, -_unit(self.position_km)))
 
+    def ground_track_velocity(self) -> float:
+        """Speed (km/s) of the sub-spacecraft point over the surface: horizontal body-fixed
+        velocity scaled from the orbit radius to the equatorial radius."""
+        r = self.position_km
+        rh = _unit(r)
+        vh = self.velocity_kms - np.dot(self.velocity_kms, rh) * rh
+        return float(np.linalg.norm(vh) * self.radii_km[0] / np.linalg.norm(r))
+
     def boresight_ground(self) -> np.ndarray:
         """Ground point (3,) of the optical axis (NaN if it misses Mars)."""
         o = self.optics
@@ -197,6 +210,22 @@ class FrameCamera:
                                         np.array([o.boresight_sample]))[0]
         return self.with_window(None).image_to_ground(np.array([o.boresight_line]),
                                                       np.array([o.boresight_sample]))[0]
+
+
+def _body_rate_j2000(isd: Isd, t: float) -> np.ndarray:
+    """Mars angular velocity (rad/s, J2000 axes) from the ISD body-rotation table."""
+    br = isd.body_rotation
+    if br.angular_velocities is not None:
+        k = int(np.clip(np.searchsorted(br.times, t), 0, len(br.times) - 1))
+        return np.asarray(br.angular_velocities[k], dtype=np.float64)
+    if len(br.times) >= 2:
+        dt = 1.0
+        m0 = quat_to_matrix(slerp_quaternions(br.times, br.quaternions, t - dt)[0])
+        m1 = quat_to_matrix(slerp_quaternions(br.times, br.quaternions, t + dt)[0])
+        w = (m1 - m0) / (2 * dt) @ m0.T  # skew matrix in body-fixed axes: dM/dt M^T = -[w]x
+        w_bf = np.array([w[1, 2], w[2, 0], w[0, 1]])
+        return m0.T @ w_bf
+    return np.zeros(3)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

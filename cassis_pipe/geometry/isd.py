@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 
-@dataclass
+@dataclass(eq=False)
 class StateTable:
     """Sampled position (km) and optional velocity (km/s) in ``reference_frame``."""
 
@@ -51,7 +51,7 @@ class StateTable:
         return d
 
 
-@dataclass
+@dataclass(eq=False)
 class RotationTable:
     """Sampled attitude: quaternions [w, x, y, z] from ``reference_frame`` to
     ``time_dependent_frames[0]``, plus an optional constant rotation to the sensor frame."""
@@ -104,7 +104,7 @@ _KNOWN = ("center_ephemeris_time", "instrument_position", "instrument_pointing",
           "radii", "cassis")
 
 
-@dataclass
+@dataclass(eq=False)
 class Isd:
     """One observation's geometry (see module doc for frames and units)."""
 
@@ -137,6 +137,8 @@ class Isd:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Isd:
         """Build from a parsed ISD JSON object."""
+        if not isinstance(d, dict):
+            raise ValueError("ISD is not a JSON object")
         try:
             radii = d.get("radii", {"semimajor": 3396.19, "semiminor": 3376.2})
             unit = radii.get("unit", "km")
@@ -160,8 +162,8 @@ class Isd:
                 radii_km=(float(radii["semimajor"]) * scale, float(radii["semiminor"]) * scale),
                 cassis=dict(d.get("cassis", {})),
             )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"ISD missing or malformed key: {exc}") from exc
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise ValueError(f"ISD missing or malformed key: {exc!r}") from exc
         isd.extra = {k: v for k, v in d.items() if k not in _KNOWN}
         isd.radii_unit = str(unit)
         isd.key_order = list(d.keys())

@@ -1,1 +1,2 @@
-"""instrument stage of cassis-pipe."""
+"""instrument stage of cassis-pipe: detector windows, optics, frames and SPICE text kernels.
+Conventions: docs/icd.md section 9."""

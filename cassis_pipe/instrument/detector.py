@@ -54,6 +54,17 @@ class Window:
         """Window from the imaging-parameter-table binning code (0..3 -> 1, 2, 4, 8)."""
         return cls(filter, row0, row1, col0, col1, binning_from_code(binning_code))
 
+    def to_dict(self) -> dict[str, int | str]:
+        """JSON-ready dict (keys: filter, row0, row1, col0, col1, binning)."""
+        return {"filter": self.filter, "row0": self.row0, "row1": self.row1, "col0": self.col0,
+                "col1": self.col1, "binning": self.binning}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Window:
+        """Inverse of :meth:`to_dict` (col0/col1/binning optional)."""
+        return cls(str(d["filter"]), int(d["row0"]), int(d["row1"]), int(d.get("col0", 0)),
+                   int(d.get("col1", DETECTOR_SAMPLES - 1)), int(d.get("binning", 1)))
+
     # -- sizes ----------------------------------------------------------------------------
     @property
     def info(self) -> FilterInfo:

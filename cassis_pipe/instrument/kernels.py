@@ -43,7 +43,10 @@ def _date_seconds(token: str, offset: int) -> float:
     if month is None:
         raise KernelError(f"bad month in {token!r}", offset)
     sec = float(ss) if ss else 0.0
-    dt = datetime(int(year), month, int(day), int(hh or 0), int(mm or 0))
+    try:
+        dt = datetime(int(year), month, int(day), int(hh or 0), int(mm or 0))
+    except ValueError as exc:
+        raise KernelError(f"bad date {token!r}: {exc}", offset) from None
     return (dt - _J2000).total_seconds() + sec
 
 

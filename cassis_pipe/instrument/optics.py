@@ -67,6 +67,16 @@ def distort_point(u: float, v: float, corr: np.ndarray, dist: np.ndarray,
     return x, y
 
 
+@njit(cache=True)
+def _distort_many(u: np.ndarray, v: np.ndarray, corr: np.ndarray, dist: np.ndarray,
+                  iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.empty(u.size)
+    ys = np.empty(u.size)
+    for k in range(u.size):
+        xs[k], ys[k] = distort_point(u[k], v[k], corr, dist, iterations)
+    return xs, ys
+
+
 @njit(cache=True, parallel=True)
 def pixels_to_rays(line: np.ndarray, sample: np.ndarray, p: np.ndarray, corr: np.ndarray
                    ) -> np.ndarray:
@@ -183,11 +193,9 @@ class Optics:
         u = np.ascontiguousarray(u, dtype=np.float64)
         v = np.ascontiguousarray(v, dtype=np.float64)
         it = self.newton_iterations if exact else 0
-        fu, fv = u.ravel(), v.ravel()
-        xs = np.empty_like(fu)
-        ys = np.empty_like(fv)
-        for k in range(fu.size):
-            xs[k], ys[k] = distort_point(fu[k], fv[k], self.corr, self.dist, it)
+        u, v = np.broadcast_arrays(u, v)
+        xs, ys = _distort_many(np.ascontiguousarray(u).ravel(), np.ascontiguousarray(v).ravel(),
+                               self.corr, self.dist, it)
         return xs.reshape(u.shape), ys.reshape(v.shape)
 
     # -- rays -----------------------------------------------------------------------------
