@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..parallel import set_threads
-from .bitio import destuff
 from .decoder import E_CODE, E_RESTART, E_RUN, E_TRUNCATED, OK, decode_many, decode_scan
 from .encoder import encode_scan
 from .errors import JpegLsError
@@ -26,22 +25,12 @@ _REASONS = {
 }
 
 
-def _prepare(data: bytes) -> tuple[Header, np.ndarray, np.ndarray, np.ndarray]:
-    """Parse the header and destuff the entropy-coded segments; checks the trailing EOI."""
-    hdr = parse_header(data)
-    p = hdr.params
-    arr = np.frombuffer(data, dtype=np.uint8)
-    pad = 16 * p.width + 64  # worst case bits one line can read past the end, in bytes
-    clean = np.zeros(len(data) - hdr.scan_offset + pad, dtype=np.uint8)
-    nseg = p.n_intervals
-    seg_start = np.zeros(nseg, dtype=np.int64)
-    seg_end = np.zeros(nseg, dtype=np.int64)
-    st, end = destuff(arr, hdr.scan_offset, nseg, clean, seg_start, seg_end)
+def _check(data: bytes, hdr: Header, st: int, pos: int) -> None:
+    """Raise for a failed scan, or when EOI does not follow the scan."""
     if st != OK:
-        raise JpegLsError(_REASONS[st], int(end))
-    if end + 1 >= len(data) or data[end + 1] != EOI:
-        raise JpegLsError("missing EOI after the scan", int(end))
-    return hdr, clean, seg_start, seg_end
+        raise JpegLsError(_REASONS.get(st, "corrupt data"), int(pos))
+    if pos + 1 >= len(data) or data[pos + 1] != EOI:
+        raise JpegLsError("missing EOI after the scan", int(pos))
 
 
 def _out_dtype(bits: int) -> type:
@@ -54,49 +43,50 @@ def decode(data: bytes) -> np.ndarray:
     Raises :class:`JpegLsError` (a ValueError) for unsupported, corrupt or truncated input.
     """
     data = bytes(data)
-    hdr, clean, seg_start, seg_end = _prepare(data)
+    hdr = parse_header(data)
     p = hdr.params
     out = np.empty((p.height, p.width), dtype=np.uint16)
-    st, seg = decode_scan(clean, seg_start, seg_end, p.as_array(), out)
-    if st != OK:
-        raise JpegLsError(f"{_REASONS[st]} (restart interval {seg})", hdr.scan_offset)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    st, pos = decode_scan(arr, hdr.scan_offset, p.as_array(), out)
+    _check(data, hdr, st, pos)
     return out.astype(np.uint8) if p.bits <= 8 else out
 
 
 def decode_batch(streams: Sequence[bytes], threads: int | None = None) -> list[np.ndarray]:
     """Decode many streams (e.g. the framelets of an image) in parallel with ``threads`` numba
     threads (prange over streams). Same results and errors as :func:`decode` on each stream."""
-    preps = [_prepare(bytes(s)) for s in streams]
-    n = len(preps)
+    datas = [bytes(s) for s in streams]
+    hdrs = [parse_header(d) for d in datas]
+    n = len(datas)
     if n == 0:
         return []
-    buf_off = np.zeros(n + 1, dtype=np.int64)
-    seg_off = np.zeros(n + 1, dtype=np.int64)
+    offsets = np.zeros((n, 3), dtype=np.int64)
     out_off = np.zeros(n + 1, dtype=np.int64)
     prms = np.zeros((n, 9), dtype=np.int64)
-    for i, (hdr, clean, s0, _) in enumerate(preps):
-        buf_off[i + 1] = buf_off[i] + len(clean)
-        seg_off[i + 1] = seg_off[i] + len(s0)
-        out_off[i + 1] = out_off[i] + hdr.params.width * hdr.params.height
-        prms[i] = hdr.params.as_array()
-    bufs = np.concatenate([c for _, c, _, _ in preps])
-    segs = np.stack([np.concatenate([s for _, _, s, _ in preps]),
-                     np.concatenate([e for _, _, _, e in preps])])
+    pos = 0
+    for i, (d, h) in enumerate(zip(datas, hdrs, strict=True)):
+        offsets[i] = (pos, pos + len(d), h.scan_offset)
+        pos += len(d)
+        out_off[i + 1] = out_off[i] + h.params.width * h.params.height
+        prms[i] = h.params.as_array()
+    arr = np.frombuffer(b"".join(datas), dtype=np.uint8)
     outs = np.empty(int(out_off[-1]), dtype=np.uint16)
-    status = np.zeros(n, dtype=np.int64)
+    status = np.zeros((n, 2), dtype=np.int64)
     old = set_threads(None)
     set_threads(threads)
     try:
-        decode_many(bufs, buf_off, segs, seg_off, prms, outs, out_off, status)
+        decode_many(arr, offsets, prms, outs, out_off, status)
     finally:
         set_threads(old)
     result = []
-    for i, (hdr, _, _, _) in enumerate(preps):
-        if status[i] != OK:
-            raise JpegLsError(f"stream {i}: {_REASONS[int(status[i])]}", hdr.scan_offset)
-        p = hdr.params
+    for i, (d, h) in enumerate(zip(datas, hdrs, strict=True)):
+        try:
+            _check(d, h, int(status[i, 0]), int(status[i, 1]))
+        except JpegLsError as exc:
+            raise JpegLsError(f"stream {i}: {exc.reason}", exc.offset) from None
+        p = h.params
         img = outs[out_off[i]:out_off[i + 1]].reshape(p.height, p.width)
-        result.append(img.astype(np.uint8) if p.bits <= 8 else img.copy())
+        result.append(img.astype(np.uint8) if p.bits <= 8 else img)
     return result
 
 
