@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cassis_pipe.labels.arrays import ArrayGeometry, find_array, parse_array
 from cassis_pipe.labels.geometric import GeometricData, parse_geometric
+from cassis_pipe.labels.ids import ObservationId, uid_to_observation_id
 from cassis_pipe.labels.values import parse_utc
 from cassis_pipe.labels.xmlsafe import (
     LabelError,
@@ -60,6 +61,7 @@ class FrameletLabel:
     source: str
     product_name: str | None
     product_id: str | None
+    created_file_name: str | None
     filter: str | None
     uid: int | None
     window_counter: int | None
@@ -98,6 +100,14 @@ class FrameletLabel:
     def binning(self) -> int | None:
         """Binning code of this framelet's own window (0 = full resolution, 1 = 2x2)."""
         return None if self.window is None else self.window.binning
+
+    @property
+    def observation_id(self) -> ObservationId | None:
+        """Observation id decoded from the UID (phase 900 for non-Mars targets), else None."""
+        if self.uid is None or not 0 <= self.uid < 1 << 32:
+            return None
+        on_mars = (self.target or "Mars").strip().lower() == "mars"
+        return uid_to_observation_id(self.uid, on_mars=on_mars)
 
 
 def _attr_int(d: dict[str, str], key: str) -> int | None:
@@ -180,6 +190,7 @@ def parse_bern_root(root: ET.Element, source: str) -> FrameletLabel:
         source=source,
         product_name=text(child(fa, "File", "file_name")),
         product_id=text(find(root, "Product_Id")),
+        created_file_name=text(child(fa, "File", "created_file_name")),
         filter=text(child(der_e, "Filter")),
         uid=_attr_int(fsw, "UID"),
         window_counter=wc,

@@ -123,6 +123,7 @@ class PsaFrameletName:
             raise ValueError(f"PSA level {self.level!r} not in {PSA_LEVELS}")
         object.__setattr__(self, "start", _round_s(_utc(self.start)))
         object.__setattr__(self, "stop", _round_s(_utc(self.stop)))
+        object.__setattr__(self, "filter", self.filter.upper())
         if min(self.orbit, self.observation_number, self.uid) < 0:
             raise ValueError("negative field in PSA name")
         if min(self.sequence_counter, self.window_counter) < 0:
@@ -185,6 +186,7 @@ class PsaStitchedName:
             raise ValueError(f"PSA level {self.level!r} not in {PSA_LEVELS}")
         object.__setattr__(self, "start", _round_s(_utc(self.start)))
         object.__setattr__(self, "stop", _round_s(_utc(self.stop)))
+        object.__setattr__(self, "filter", self.filter.upper())
         if self.uid < 0:
             raise ValueError("negative UID")
 
@@ -220,8 +222,11 @@ class DerivedName:
     filter: str
     uid: int | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filter", self.filter.upper())
+
     def __str__(self) -> str:
-        base = f"{self.observation}_{self.filter.upper()}"
+        base = f"{self.observation}_{self.filter}"
         return base if self.uid is None else f"{base}_{self.uid}"
 
 

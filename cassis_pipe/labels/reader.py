@@ -31,7 +31,7 @@ def plain(value: Any) -> Any:
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name in ("shape", "byte_order", "rows", "cols"):
+        for name in ("shape", "byte_order", "n_bytes", "rows", "cols", "binning"):
             if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
                 out[name] = plain(getattr(value, name))
         if hasattr(type(value), "dtype") and getattr(value, "dtype", None) is not None:
@@ -52,9 +52,12 @@ def label_to_dict(label: FrameletLabel | Pds4Label) -> dict[str, Any]:
     """JSON-ready dict of everything the reader extracted, plus 'kind' and 'observation_id'."""
     d = plain(label)
     d["kind"] = "bern" if isinstance(label, FrameletLabel) else "pds4"
-    uid = label.uid if isinstance(label, FrameletLabel) else label.observation_uid
-    on_mars = not isinstance(label, FrameletLabel) or (label.target or "Mars").lower() == "mars"
-    d["observation_id"] = str(uid_to_observation_id(uid, on_mars=on_mars)) if uid else None
+    if isinstance(label, FrameletLabel):
+        obs = label.observation_id
+    else:
+        uid = label.observation_uid
+        obs = uid_to_observation_id(uid) if uid is not None and 0 <= uid < 1 << 32 else None
+    d["observation_id"] = None if obs is None else str(obs)
     return d
 
 

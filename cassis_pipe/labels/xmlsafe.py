@@ -41,7 +41,7 @@ def load_xml(data: bytes, source: str = "<bytes>") -> ET.Element:
         raise LabelError(source, f"unsafe XML refused ({type(exc).__name__})") from exc
     except ET.ParseError as exc:
         raise LabelError(source, f"malformed XML ({exc})") from exc
-    except (ValueError, UnicodeError) as exc:  # e.g. bad encoding declaration
+    except (ValueError, LookupError) as exc:  # bad or unknown encoding declaration
         raise LabelError(source, f"malformed XML ({exc})") from exc
 
 
