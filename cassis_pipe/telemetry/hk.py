@@ -141,6 +141,11 @@ def _build(layout: list[tuple[str, int, int | None]]) -> tuple[HkField, ...]:
 #: Frame type -> field table (sync, type, time code and CRC excluded).
 HK_FIELDS: dict[int, tuple[HkField, ...]] = {t: _build(lay) for t, (_, lay) in _LAYOUT.items()}
 HK_NAMES: dict[int, str] = {t: name for t, (name, _) in _LAYOUT.items()}
+# decoder fast path: (name, start, end, unit) per type, and tuple construction without the
+# NamedTuple keyword machinery (about 5x faster per field)
+_SLICES = {t: [(f.name, f.offset, f.offset + f.length, f.unit) for f in tab]
+           for t, tab in HK_FIELDS.items()}
+_new_value = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -205,8 +210,8 @@ def decode_hk(buf: bytes | bytearray | memoryview, offset: int = 0) -> HkFrame:
         raise FrameError("unknown type", offset + 1)
     check_crc(frame, HK_CRC_OFFSET, offset)
     values = {
-        f.name: HkValue(int.from_bytes(frame[f.offset : f.offset + f.length], "big"), f.unit)
-        for f in table
+        name: _new_value(HkValue, (int.from_bytes(frame[start:end], "big"), unit))
+        for name, start, end, unit in _SLICES[frame[1]]
     }
     return HkFrame(frame[1], HK_NAMES[frame[1]], int.from_bytes(frame[2:10], "big"), values)
 

@@ -19,7 +19,7 @@ Every bit of the 53 bytes belongs to exactly one field, so pack/unpack is a bije
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 PACKED_LEN = 53  # bytes
@@ -201,5 +201,5 @@ class ParameterTable:
         vals = self.values()
         vals[PARAMETER_NAMES[param_id]] = value
         new = ParameterTable.from_values(vals)
-        new.pack()  # range check
-        return replace(new)
+        new.pack()  # raises ValueError if the value does not fit the parameter
+        return new
