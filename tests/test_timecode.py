@@ -204,3 +204,11 @@ def test_switching_sclk_kernels(kernels_dir: Path, tmp_path: Path) -> None:
     finally:
         clear_kernel_cache()
     assert timecode_to_et(b, kernels_dir / SCLK, kernels_dir / LSK) == et_a
+
+
+def test_reloads_after_foreign_unload(kernels_dir: Path) -> None:
+    """Someone else unloads our SCLK (only that file: the pool is shared with other tests)."""
+    b = bytes.fromhex("2f01543131b1aa13")
+    utc = timecode_to_utc(b, kernels_dir / SCLK, kernels_dir / LSK)
+    spiceypy.unload(str((kernels_dir / SCLK).resolve()))
+    assert timecode_to_utc(b, kernels_dir / SCLK, kernels_dir / LSK) == utc

@@ -106,9 +106,9 @@ def _furnish(path: str | Path, role: str) -> None:
         raise KernelError(f"{role} kernel not found: {path}")
     key = str(resolved.resolve())
     previous = _ACTIVE.get(role)
-    if previous == key:
+    if previous == key and _still_loaded(key):
         return
-    if previous is not None:
+    if previous is not None and previous != key:
         _unload(previous)
         del _ACTIVE[role]
     try:
@@ -116,6 +116,15 @@ def _furnish(path: str | Path, role: str) -> None:
     except SpiceyError as exc:
         raise KernelError(f"cannot load {role} kernel {path}: {exc.short or exc}") from exc
     _ACTIVE[role] = key
+
+
+def _still_loaded(key: str) -> bool:
+    """False if someone else unloaded the kernel (e.g. ``kclear``) behind this module's back."""
+    try:
+        spiceypy.kinfo(key)
+    except SpiceyError:
+        return False
+    return True
 
 
 def _unload(key: str) -> None:
