@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.geometry.ellipsoid import xyz_to_latlon
 from cassis_pipe.geometry.isd import read_isd
@@ -50,6 +51,16 @@ def test_same_seed_gives_identical_bytes(twin_runs) -> None:
     truth = json.loads(fa["truth/truth.json"])
     nir = np.load(a / truth["images"][0]["dn_files"][0][2])
     assert nir.shape == (128, 256)                      # 2x2 binned on board
+    im = truth["images"][0]
+    wisd = read_isd(a / im["window_geometry"]["NIR"])
+    win = window_from_isd(wisd)
+    assert (win.binning, wisd.image_lines, wisd.image_samples) == (2, 128, 256)
+    assert wisd.cassis["commanded_rotation_deg"] == im["commanded_rotation_deg"]
+    cam_w = FrameCamera.from_isd(wisd, window=win, et=im["exposure_et"][1])
+    cam_d = FrameCamera.from_isd(read_isd(a / im["geometry"]), et=im["exposure_et"][1])
+    g_w = cam_w.image_to_ground(np.array([0.0, 127.0]), np.array([0.0, 255.0]))
+    g_d = cam_d.image_to_ground(np.array([1048.5, 1302.5]), np.array([768.5, 1278.5]))
+    np.testing.assert_allclose(g_w, g_d, atol=1e-6)
 
 
 def test_every_fault_is_present(twin_runs) -> None:

@@ -14,20 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from cassis_pipe.geometry.builder import build_isd, tel_from_j2000
 from cassis_pipe.geometry.interp import matrix_to_quat
-from cassis_pipe.geometry.isd import Isd, RotationTable, StateTable
-from cassis_pipe.instrument.constants import (
-    NAIF_CRU_FRAME,
-    NAIF_FSA_FRAME,
-    NAIF_IAU_MARS,
-    NAIF_J2000,
-    NAIF_TEL_FRAME,
-    NAIF_TGO_SPACECRAFT_FRAME,
-)
+from cassis_pipe.geometry.isd import Isd
+from cassis_pipe.instrument.detector import Window
 from cassis_pipe.instrument.frames import default_frames, frame_rotation
-from cassis_pipe.instrument.optics import default_optics
 from cassis_pipe.labels.ids import ObservationId, observation_id_to_uid, orbit_phase_from_latitude
-from cassis_pipe.sim.config import SimConfig
+from cassis_pipe.sim.config import SimConfig, WindowConfig
 from cassis_pipe.sim.orbit import (
     OrbitElements,
     aim_orbit,
@@ -166,24 +159,10 @@ def make_uid(cfg: SimConfig, image_type: int) -> int:
                                                int(phase) % 360, image_type))
 
 
-def naif_keywords(cfg: SimConfig) -> dict:
-    """IK/PCK keywords the geometry library reads from an ISD (ideal values used by the sim)."""
-    o = default_optics()
-    pfx = f"INS{NAIF_CRU_FRAME}_"
-    kw: dict = {"BODY499_RADII": [cfg.orbit.mars_radii_km[0], cfg.orbit.mars_radii_km[0],
-                                  cfg.orbit.mars_radii_km[1]],
-                pfx + "FOCAL_LENGTH": o.focal_length_mm, pfx + "PIXEL_PITCH": o.pixel_pitch_mm,
-                pfx + "BORESIGHT_LINE": o.boresight_line + 1.0,
-                pfx + "BORESIGHT_SAMPLE": o.boresight_sample + 1.0}
-    for i in range(3):
-        kw[pfx + f"OD_A{i + 1}_CORR"] = [float(v) for v in o.corr[i]]
-        kw[pfx + f"OD_A{i + 1}_DIST"] = [float(v) for v in o.dist[i]]
-    return kw
-
-
-def build_isd(cfg: SimConfig, plan: Plan, et: np.ndarray, angle_deg: float, extra: dict
-              ) -> Isd:
-    """ISD of one image at the COMMANDED angle, sampled at the exposure times (+/- one step)."""
+def build_image_isd(cfg: SimConfig, plan: Plan, et: np.ndarray, angle_deg: float, extra: dict,
+                    window: Window | None = None) -> Isd:
+    """ISD of one image at the COMMANDED angle, sampled at the exposure times (+/- one step),
+    assembled by :func:`cassis_pipe.geometry.builder.build_isd`."""
     step = plan.step_us * 1e-6
     times = np.concatenate([[et[0] - step], et, [et[-1] + step]])
     t = times - plan.et_ref
@@ -194,27 +173,21 @@ def build_isd(cfg: SimConfig, plan: Plan, et: np.ndarray, angle_deg: float, extr
     vel_in = vel + w * np.stack([-pos[:, 1], pos[:, 0], np.zeros(len(t))], -1)
     pos_j = np.einsum("nij,nj->ni", jbf, pos)
     vel_j = np.einsum("nij,nj->ni", jbf, vel_in)
-    frames = default_frames()
     sc_bf = sc_attitude(pos, vel, cfg.orbit.sc_yaw_deg)
-    tel_sc = frames.tel_from_cru(angle_deg) @ frames.cru_from_sc
-    q_tel = np.array([matrix_to_quat(tel_sc @ sc_bf[k] @ bfj[k]) for k in range(len(t))])
+    q_tel = np.array([matrix_to_quat(tel_from_j2000(sc_bf[k] @ bfj[k], angle_deg))
+                      for k in range(len(t))])
     q_bf = np.array([matrix_to_quat(m) for m in bfj])
-    sun_j = jbf[len(t) // 2] @ plan.sun_bf * cfg.orbit.heliocentric_au * AU_KM
-    mid = float(et[len(et) // 2])
-    return Isd(
-        center_ephemeris_time=mid,
-        instrument_position=StateTable(times, pos_j, vel_j, NAIF_J2000),
-        instrument_pointing=RotationTable(
-            times, q_tel, None, [NAIF_TEL_FRAME, NAIF_CRU_FRAME, NAIF_TGO_SPACECRAFT_FRAME,
-                                 NAIF_J2000],
-            [NAIF_FSA_FRAME, NAIF_TEL_FRAME], frames.fsa_from_tel, NAIF_J2000),
-        body_rotation=RotationTable(times, q_bf, None, [NAIF_IAU_MARS, NAIF_J2000], None, None,
-                                    NAIF_J2000),
-        sun_position=StateTable(np.array([mid]), sun_j[None, :], np.zeros((1, 3)), NAIF_J2000),
-        naif_keywords=naif_keywords(cfg),
-        radii_km=cfg.orbit.mars_radii_km,
-        cassis=extra,
-    )
+    sun_j = np.einsum("nij,j->ni", jbf, plan.sun_bf) * cfg.orbit.heliocentric_au * AU_KM
+    spin = np.tile(jbf[0] @ np.array([0.0, 0.0, w]), (len(t), 1))
+    return build_isd(float(et[len(et) // 2]), times, pos_j, vel_j, q_tel, q_bf, sun_j,
+                     body_angular_velocities=spin, cassis=extra, window=window)
+
+
+def window_isd(cfg: SimConfig, plan: Plan, image: ImagePlan, w: WindowConfig) -> Isd:
+    """ISD of one filter window of an image (window-image coordinates, binning applied)."""
+    win = Window.from_code(w.name, w.row0, w.row1, w.col0, w.col1, w.binning)
+    extra = {**image.isd.cassis, "filter": w.name}
+    return build_image_isd(cfg, plan, image.et, image.angle_cmd_deg, extra, window=win)
 
 
 def make_plan(cfg: SimConfig, sun_bf: np.ndarray) -> Plan:
@@ -251,6 +224,6 @@ def make_plan(cfg: SimConfig, sun_bf: np.ndarray) -> Plan:
         extra = {"commanded_rotation_deg": a, "uid": uid, "observation_id": obs,
                  "exposure_ets": et.tolist(), "exposure_time_s": plan.t_exp_s,
                  "step_exp_us": step_us}
-        isd = build_isd(cfg, plan, et, a, extra)
+        isd = build_image_isd(cfg, plan, et, a, extra)
         plan.images.append(ImagePlan(k, uid, obs, a, a + ic.rotation_offset_deg, sclk, et, isd))
     return plan

@@ -18,7 +18,7 @@ from cassis_pipe.sim.calibration import make_detector, write_calibration
 from cassis_pipe.sim.codec import compress_window, near_for_ratio_id
 from cassis_pipe.sim.config import FILTERS, K_TABLE, SimConfig, config_to_dict
 from cassis_pipe.sim.faults import apply_faults
-from cassis_pipe.sim.plan import Plan, make_plan
+from cassis_pipe.sim.plan import Plan, make_plan, window_isd
 from cassis_pipe.sim.radiometry import dn_per_iof
 from cassis_pipe.sim.render import (
     image_straylight,
@@ -109,6 +109,10 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
     for image in plan.images:
         (out / "geometry").mkdir(exist_ok=True)
         write_isd(image.isd, out / "geometry" / f"{image.obs_id}.json")
+        for w in ic.windows:
+            if w.name in FILTERS:
+                write_isd(window_isd(cfg, plan, image, w),
+                          out / "geometry" / f"{image.obs_id}_{w.name}.json")
         stray = image_straylight(cfg, plan, image)
         sdir = out / "truth" / "straylight"
         sdir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +137,8 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
             "commanded_rotation_deg": image.angle_cmd_deg, "true_rotation_deg":
             image.angle_true_deg, "exposure_sclk_s": image.sclk_s.tolist(),
             "exposure_et": image.et.tolist(), "geometry": f"geometry/{image.obs_id}.json",
+            "window_geometry": {w.name: f"geometry/{image.obs_id}_{w.name}.json"
+                                for w in ic.windows if w.name in FILTERS},
             "straylight": {"pattern": f"truth/straylight/{image.obs_id}.npy",
                            "centre_rc": list(stray.centre_rc),
                            "amplitude_dn": stray.amplitude_dn.tolist()},
