@@ -102,6 +102,12 @@ def test_config_yaml_and_unknown_keys(tmp_path) -> None:
         make_config("small", 1, {"orbit": {"altitude": 5}})
     with pytest.raises(ValueError):
         make_config("medium", 1)
+    with pytest.raises(ValueError, match="inclination"):
+        make_config("small", 1, {"orbit": {"target_lat_deg": 80.0}})
+    with pytest.raises(ValueError, match="ratio id"):
+        make_config("small", 1, {"imaging": {"windows": [
+            {"name": f, "row0": 0, "row1": 9, "col0": 0, "col1": 9, "comp_ratio_id": 9}
+            for f in ("PAN", "RED", "NIR", "BLU")]}})
 
 
 def _synthetic_frames(n_windows: int = 3, n_seq: int = 4) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -25,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
     from cassis_pipe.sim.writer import simulate
 
     set_threads(args.threads)
-    cfg = load_config(args.config, args.size, args.seed)
+    try:
+        cfg = load_config(args.config, args.size, args.seed)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"simulate: bad configuration: {exc}", file=sys.stderr)
+        return 2
     summary = simulate(cfg, args.out)
     c = summary["compression"]
     print(json.dumps({"out": str(args.out), "elapsed_s": round(summary["elapsed_s"], 2),

@@ -195,7 +195,33 @@ def make_config(size: str = "full", seed: int = 1, overrides: dict[str, Any] | N
         else:
             data[key] = value
     data["size"], data["seed"] = size, seed
-    return _build(SimConfig, data)
+    return validate(_build(SimConfig, data))
+
+
+def validate(cfg: SimConfig) -> SimConfig:
+    """Raise ValueError for a configuration the instrument could not fly; return it otherwise."""
+    oc, ic = cfg.orbit, cfg.imaging
+    if abs(oc.target_lat_deg) > oc.inclination_deg:
+        raise ValueError(f"target latitude {oc.target_lat_deg} deg above the orbit "
+                         f"inclination {oc.inclination_deg} deg")
+    if not 1 <= ic.num_exp <= 255:
+        raise ValueError(f"num_exp {ic.num_exp} not in 1..255")
+    if not 1 <= ic.t_exp_units < 1 << 16:
+        raise ValueError(f"t_exp_units {ic.t_exp_units} not in 1..65535")
+    if not 0.0 <= ic.overlap < 0.9:
+        raise ValueError(f"overlap {ic.overlap} not in [0, 0.9)")
+    if not 1 <= len(ic.windows) <= 6 or [w.name for w in ic.windows[:4]] != list(FILTERS):
+        raise ValueError("windows: 1..6 windows, the first four PAN, RED, NIR, BLU")
+    for w in ic.windows:
+        if not (0 <= w.row0 <= w.row1 < 2048 and 0 <= w.col0 <= w.col1 < 2048):
+            raise ValueError(f"window {w.name} outside the 2048 x 2048 detector")
+        if w.binning not in (0, 1) or not 0 <= w.comp_ratio_id <= 5:
+            raise ValueError(f"window {w.name}: binning code 0/1 and ratio id 0..5 only")
+        if w.binning and ((w.row1 - w.row0 + 1) % 2 or (w.col1 - w.col0 + 1) % 2):
+            raise ValueError(f"window {w.name}: odd size cannot be 2x2 binned")
+    if cfg.detector.binning_mode not in ("sum", "mean"):
+        raise ValueError(f"binning_mode {cfg.detector.binning_mode!r} not 'sum' or 'mean'")
+    return cfg
 
 
 def load_config(path: Path | None, size: str, seed: int) -> SimConfig:
