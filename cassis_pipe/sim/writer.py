@@ -18,6 +18,7 @@ from cassis_pipe.sim.calibration import make_detector, write_calibration
 from cassis_pipe.sim.codec import compress_window, near_for_ratio_id
 from cassis_pipe.sim.config import FILTERS, K_TABLE, SimConfig, config_to_dict
 from cassis_pipe.sim.faults import apply_faults
+from cassis_pipe.sim.orbit import latlon_deg
 from cassis_pipe.sim.plan import Plan, make_plan, window_isd
 from cassis_pipe.sim.radiometry import dn_per_iof
 from cassis_pipe.sim.render import (
@@ -62,6 +63,21 @@ def _footprint_points(cfg: SimConfig, plan: Plan) -> np.ndarray:
                 ss = np.array([w.col0, w.col1, w.col0, w.col1, (w.col0 + w.col1) / 2], float)
                 pts.append(cam.image_to_ground(ll, ss))
     return np.concatenate(pts)
+
+
+def footprints(cfg: SimConfig, plan: Plan) -> list[dict]:
+    """Per image: for each filter, per exposure, the TRUE ground (lat, lon) in degrees of the
+    window's corner pixel centres (first row first col, first row last col, last row last col,
+    last row first col) and centre."""
+    pts = _footprint_points(cfg, plan).reshape(len(plan.images), -1, 4, 5, 3)
+    lat, lon = latlon_deg(pts)
+    out = []
+    for i, _ in enumerate(plan.images):
+        out.append({w.name: [[[round(float(lat[i, k, wi, c]), 7), round(float(lon[i, k, wi, c]),
+                                                                         7)]
+                              for c in (0, 1, 3, 2, 4)] for k in range(pts.shape[1])]
+                    for wi, w in enumerate(cfg.imaging.windows[:4])})
+    return out
 
 
 def write_truth_maps(cfg: SimConfig, plan: Plan, out: Path) -> dict:
@@ -154,6 +170,8 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
     (out / "tc.bin").write_bytes(tc_bytes(cfg, table, tl))
     (out / "hk.bin").write_bytes(hk_bytes(tl, cfg.seed))
     grid = write_truth_maps(cfg, plan, out)
+    for info, fp in zip(images_info, footprints(cfg, plan), strict=True):
+        info["footprint_latlon_deg"] = fp
     summary = {
         "config": config_to_dict(cfg),
         "rotation_offset_deg": ic.rotation_offset_deg,
