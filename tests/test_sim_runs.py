@@ -146,3 +146,11 @@ def test_stereo_polar(tmp_path: Path) -> None:
     assert cmds.count("take_image") == 2 and cmds.count("move_motor_absolute") == 2
     res = read_science_stream((tmp_path / "science.bin").read_bytes())
     assert res.rejects == [] and {f.uid for f in res.frames} == {i1["uid"], i2["uid"]}
+    hk = [f for f in read_hk_stream((tmp_path / "hk.bin").read_bytes()).frames if f.type == 1]
+    for im in (i1, i2):                 # mechanism at rest on the commanded angle while imaging
+        during = [f for f in hk if im["exposure_sclk_s"][0] <= (f.timestamp & (2**56 - 1)) / 2**24
+                  <= im["exposure_sclk_s"][-1] + 1.0]
+        assert during
+        for f in during:
+            assert f.fields["TSCP_ROT_STAT"].raw == 0
+            assert f.fields["TSCP_ACTUAL_POS"].raw == round(im["commanded_rotation_deg"] * 1000)

@@ -25,7 +25,7 @@ from cassis_pipe.telemetry.tc import (
 )
 from cassis_pipe.telemetry.timecode import encode_timecode
 
-MOTOR_SPEED_DEG_S = 4.0      # rotation mechanism slew rate used for HK positions
+MOTOR_SPEED_DEG_S = 6.0      # rotation mechanism slew rate used for HK positions (deg/s)
 READOUT_S = 0.004            # per-window read-out delay after the exposure end
 PEHK_BYTES = bytes(64)       # PE housekeeping block: not simulated (zeros)
 AUX_UID_BIT = 0x80000000     # unique ids of non-imaging commands: image UID with bit 31 set
@@ -94,17 +94,18 @@ class Timeline:
 
 def make_timeline(angles: list[float], uids: list[int], starts: list[float], ends: list[float],
                   home_deg: float = 0.0) -> Timeline:
-    """Motor slews before each image, HK span from 5 s before the first slew to 5 s after."""
+    """Motor slews ending 2 s before each image (never before the previous image has ended);
+    HK span from 5 s before the first slew to 5 s after the last exposure."""
     moves = []
     cur = home_deg
     prev_end = None
-    for a, s in zip(angles, starts, strict=True):
+    for a, s, e in zip(angles, starts, ends, strict=True):
         d = abs((a - cur + 180.0) % 360.0 - 180.0)
         dur = d / MOTOR_SPEED_DEG_S
         t_move = s - dur - 2.0 if prev_end is None else max(prev_end + 0.5, s - dur - 2.0)
         moves.append((t_move, cur, a))
         cur = a
-        prev_end = s
+        prev_end = e
     t0 = np.floor(moves[0][0] - 5.0)
     t1 = np.ceil(max(ends) + 5.0)
     return Timeline(moves, list(zip(uids, starts, ends, strict=True)), float(t0), float(t1))
