@@ -19,6 +19,8 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
+_LO32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
 
 
 @nb.njit(cache=True, inline="always")
@@ -104,3 +106,31 @@ def value_noise2(x: float, y: float, seed: np.uint64) -> tuple[float, float, flo
     d = _corner(ix + 1, iy + 1, seed)
     k1, k2, k4 = b - a, c - a, a - b - c + d
     return (a + k1 * ux + k2 * uy + k4 * ux * uy, dux * (k1 + k4 * uy), duy * (k2 + k4 * ux))
+
+
+@nb.njit(cache=True)
+def value_noise2_pair(x: float, y: float, seed: np.uint64) -> tuple[float, float]:
+    """Two independent 2-D value noises (no gradients) from one set of lattice hashes: the high
+    and low 32 bits of each corner hash give the two fields."""
+    fx, fy = np.floor(x), np.floor(y)
+    ix, iy = np.int64(fx), np.int64(fy)
+    ux, _ = _fade(x - fx)
+    uy, _ = _fade(y - fy)
+    ha = hash2(ix, iy, seed)
+    hb = hash2(ix + 1, iy, seed)
+    hc = hash2(ix, iy + 1, seed)
+    hd = hash2(ix + 1, iy + 1, seed)
+    out1 = 0.0
+    out2 = 0.0
+    for k in range(2):
+        sh = np.uint64(32 * k)
+        a = 2.0 * float((ha >> sh) & _LO32) * _INV32 - 1.0
+        b = 2.0 * float((hb >> sh) & _LO32) * _INV32 - 1.0
+        c = 2.0 * float((hc >> sh) & _LO32) * _INV32 - 1.0
+        d = 2.0 * float((hd >> sh) & _LO32) * _INV32 - 1.0
+        v = a + (b - a) * ux + (c - a) * uy + (a - b - c + d) * ux * uy
+        if k == 0:
+            out1 = v
+        else:
+            out2 = v
+    return out1, out2
