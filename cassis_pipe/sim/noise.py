@@ -1,4 +1,4 @@
-"""Deterministic 2-D/3-D lattice noise primitives (numba), with analytic gradients.
+"""Deterministic lattice hashing and 2-D value noise (numba), with analytic gradients.
 
 Coordinates are dimensionless (position divided by the feature wavelength). Values are in
 [-1, 1]; the gradient is with respect to the dimensionless coordinates.
@@ -50,34 +50,6 @@ def unit_float(h: np.uint64) -> float:
 def _fade(t: float) -> tuple[float, float]:
     t2 = t * t
     return t2 * t * (t * (t * 6.0 - 15.0) + 10.0), 30.0 * t2 * (t * (t - 2.0) + 1.0)
-
-
-@nb.njit(cache=True)
-def value_noise3(x: float, y: float, z: float, seed: np.uint64
-                 ) -> tuple[float, float, float, float]:
-    """Quintic-interpolated lattice value noise; returns (value, d/dx, d/dy, d/dz)."""
-    fx, fy, fz = np.floor(x), np.floor(y), np.floor(z)
-    ix, iy, iz = np.int64(fx), np.int64(fy), np.int64(fz)
-    ux, dux = _fade(x - fx)
-    uy, duy = _fade(y - fy)
-    uz, duz = _fade(z - fz)
-    a = 2.0 * unit_float(hash3(ix, iy, iz, seed)) - 1.0
-    b = 2.0 * unit_float(hash3(ix + 1, iy, iz, seed)) - 1.0
-    c = 2.0 * unit_float(hash3(ix, iy + 1, iz, seed)) - 1.0
-    d = 2.0 * unit_float(hash3(ix + 1, iy + 1, iz, seed)) - 1.0
-    e = 2.0 * unit_float(hash3(ix, iy, iz + 1, seed)) - 1.0
-    f = 2.0 * unit_float(hash3(ix + 1, iy, iz + 1, seed)) - 1.0
-    g = 2.0 * unit_float(hash3(ix, iy + 1, iz + 1, seed)) - 1.0
-    h = 2.0 * unit_float(hash3(ix + 1, iy + 1, iz + 1, seed)) - 1.0
-    k1, k2, k3 = b - a, c - a, e - a
-    k4, k5, k6 = a - b - c + d, a - c - e + g, a - b - e + f
-    k7 = -a + b + c - d + e - f - g + h
-    val = a + k1 * ux + k2 * uy + k3 * uz + k4 * ux * uy + k5 * uy * uz + k6 * uz * ux \
-        + k7 * ux * uy * uz
-    gx = dux * (k1 + k4 * uy + k6 * uz + k7 * uy * uz)
-    gy = duy * (k2 + k5 * uz + k4 * ux + k7 * uz * ux)
-    gz = duz * (k3 + k6 * ux + k5 * uy + k7 * ux * uy)
-    return val, gx, gy, gz
 
 
 @nb.njit(cache=True, inline="always")
