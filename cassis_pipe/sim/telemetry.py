@@ -37,7 +37,9 @@ def tcode(sclk_s: float) -> bytes:
 
 
 def parameter_table(cfg: SimConfig, step_us: int) -> ParameterTable:
-    """The commanded imaging parameter table (windows as 24-bit words, end = last row/col)."""
+    """The commanded imaging parameter table as flown: 24-bit window words (2 x col, 2 x row);
+    the end word holds the last column but the row AFTER the last row (flown data lengths show
+    the commanded end row is exclusive, docs/icd.md)."""
     wins: list[WindowConfig] = list(cfg.imaging.windows)
     pad = 6 - len(wins)
     return ParameterTable(
@@ -45,7 +47,7 @@ def parameter_table(cfg: SimConfig, step_us: int) -> ParameterTable:
         rioc_freq=0, num_win=len(wins),
         binning=tuple(w.binning for w in wins) + (0,) * pad,
         win_str=tuple(window_word(w.col0, w.row0) for w in wins) + (0,) * pad,
-        win_end=tuple(window_word(w.col1, w.row1) for w in wins) + (0,) * pad,
+        win_end=tuple(window_word(w.col1, w.row1 + 1) for w in wins) + (0,) * pad,
         pe_test=0, compr=tuple(w.comp_ratio_id for w in wins) + (0,) * pad, tec_start=0)
 
 
