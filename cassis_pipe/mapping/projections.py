@@ -207,9 +207,8 @@ def inverse_point(x: float, y: float, prm: np.ndarray) -> tuple[float, float]:
 
 
 @njit(cache=True, parallel=True)
-def project_forward(lat_deg: np.ndarray, lon_deg: np.ndarray, prm: np.ndarray, x_ref: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised forward projection: degrees in, metres out."""
+def _forward_par(lat_deg: np.ndarray, lon_deg: np.ndarray, prm: np.ndarray, x_ref: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
     n = lat_deg.size
     x = np.empty(n)
     y = np.empty(n)
@@ -218,13 +217,51 @@ def project_forward(lat_deg: np.ndarray, lon_deg: np.ndarray, prm: np.ndarray, x
     return x, y
 
 
+@njit(cache=True)
+def _forward_seq(lat_deg: np.ndarray, lon_deg: np.ndarray, prm: np.ndarray, x_ref: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    n = lat_deg.size
+    x = np.empty(n)
+    y = np.empty(n)
+    for k in range(n):
+        x[k], y[k] = forward_point(np.radians(lat_deg[k]), np.radians(lon_deg[k]), prm, x_ref)
+    return x, y
+
+
 @njit(cache=True, parallel=True)
-def project_inverse(x: np.ndarray, y: np.ndarray, prm: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised inverse projection: metres in, radians out (lon 0..2 pi)."""
+def _inverse_par(x: np.ndarray, y: np.ndarray, prm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = x.size
     lat = np.empty(n)
     lon = np.empty(n)
     for k in prange(n):
         lat[k], lon[k] = inverse_point(x[k], y[k], prm)
     return lat, lon
+
+
+@njit(cache=True)
+def _inverse_seq(x: np.ndarray, y: np.ndarray, prm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = x.size
+    lat = np.empty(n)
+    lon = np.empty(n)
+    for k in range(n):
+        lat[k], lon[k] = inverse_point(x[k], y[k], prm)
+    return lat, lon
+
+
+_PARALLEL_MIN = 8192
+"""Arrays smaller than this are projected on one thread (thread start-up costs more)."""
+
+
+def project_forward(lat_deg: np.ndarray, lon_deg: np.ndarray, prm: np.ndarray, x_ref: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised forward projection of 1-D float64 arrays: degrees in, metres out."""
+    f = _forward_par if lat_deg.size >= _PARALLEL_MIN else _forward_seq
+    return f(lat_deg, lon_deg, prm, x_ref)
+
+
+def project_inverse(x: np.ndarray, y: np.ndarray, prm: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised inverse projection of 1-D float64 arrays: metres in, radians out (lon in
+    [0, 2 pi))."""
+    f = _inverse_par if x.size >= _PARALLEL_MIN else _inverse_seq
+    return f(x, y, prm)
