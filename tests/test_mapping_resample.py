@@ -201,3 +201,17 @@ def test_row_spans_cover_polygon(seed: int, n: int) -> None:
         inside &= (s1 - s0) * (ii - l0) - (l1 - l0) * (jj - s0) <= 0
     covered = (jj >= lo[:, None]) & (jj < hi[:, None])
     assert not (inside & ~covered).any()
+
+
+def test_dem_on_grid(setup: tuple) -> None:
+    """A per-pixel height map equal to a constant gives the constant-height result (exact
+    camera model); a NaN height is nodata; a wrongly shaped map is refused."""
+    cam, grid, img = setup
+    flat = resample_framelet(img, cam, grid, height_km=0.5, cell=1)
+    dem = np.full(grid.shape, 0.5)
+    dem[:, :10] = np.nan
+    out = resample_framelet(img, cam, grid, height_km=dem)
+    assert np.array_equal(out[:, 10:], flat[:, 10:], equal_nan=True)
+    assert np.isnan(out[:, :10]).all()
+    with pytest.raises(ValueError):
+        resample_framelet(img, cam, grid, height_km=dem[1:])

@@ -58,14 +58,15 @@ def common_grid(bands: Iterable[Sequence[Framelet]], pixel: float = DEFAULT_PIXE
 
 
 def mosaic(framelets: Sequence[Framelet], grid: MapGrid, method: str = "nearest_centre",
-           order: int = 1, height_km: float = 0.0, cell: int = DEFAULT_CELL) -> np.ndarray:
+           order: int = 1, height_km: float | np.ndarray = 0.0,
+           cell: int = DEFAULT_CELL) -> np.ndarray:
     """Map-project and merge ``framelets`` (one filter) onto ``grid``: float32 array of
     ``grid.shape``, NaN where no framelet has a valid value. ``order`` 1 bilinear, 3 bicubic;
-    ``height_km`` constant radial height above the ellipsoid."""
+    ``height_km`` radial height above the ellipsoid (km): constant or a DEM on ``grid``."""
     if method not in METHODS:
         raise ValueError(f"unknown mosaic method {method!r}, expected one of {METHODS}")
     if method == "nearest_centre":
-        out = np.full(grid.shape, np.nan, dtype=np.float32)
+        out = np.full(grid.shape, np.nan)
         aux = np.full(grid.shape, np.inf)
         mode = MODE_NEAREST_CENTRE
     else:
@@ -76,7 +77,7 @@ def mosaic(framelets: Sequence[Framelet], grid: MapGrid, method: str = "nearest_
         project_framelet(f.image, f.camera, grid, out, aux, mode, f.mask, order, height_km,
                          cell)
     if method == "nearest_centre":
-        return out
+        return out.astype(np.float32)
     res = np.full(grid.shape, np.nan, dtype=np.float32)
     ok = aux > 0.0
     res[ok] = (out[ok] / aux[ok]).astype(np.float32)
@@ -84,9 +85,12 @@ def mosaic(framelets: Sequence[Framelet], grid: MapGrid, method: str = "nearest_
 
 
 def mosaic_bands(bands: dict[str, Sequence[Framelet]], pixel: float = DEFAULT_PIXEL_M,
-                 method: str = "nearest_centre", order: int = 1, height_km: float = 0.0,
-                 cell: int = DEFAULT_CELL) -> tuple[MapGrid, dict[str, np.ndarray]]:
-    """Common grid for all bands (filter name -> framelets) and one mosaic per band."""
+                 method: str = "nearest_centre", order: int = 1,
+                 height_km: float = 0.0, cell: int = DEFAULT_CELL
+                 ) -> tuple[MapGrid, dict[str, np.ndarray]]:
+    """Common grid for all bands (filter name -> framelets) and one mosaic per band
+    (constant ``height_km``; for a DEM build the grid with :func:`common_grid` and call
+    :func:`mosaic` per band)."""
     grid = common_grid(bands.values(), pixel)
     return grid, {name: mosaic(fr, grid, method, order, height_km, cell)
                   for name, fr in bands.items()}

@@ -170,13 +170,17 @@ def framelet_spans(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | Non
 
 
 @njit(cache=True, inline="always")
-def _exact_coords(i: float, j: float, prm: np.ndarray, gvec: np.ndarray, p: np.ndarray,
+def _exact_coords(i: int, j: int, prm: np.ndarray, gvec: np.ndarray, p: np.ndarray,
                   corr: np.ndarray, dist: np.ndarray, iterations: int, m: np.ndarray,
-                  origin: np.ndarray, a: float, c: float, height_km: float, win: np.ndarray
+                  origin: np.ndarray, a: float, c: float, hmap: np.ndarray, win: np.ndarray
                   ) -> tuple[float, float]:
     x = gvec[0] + (j + 0.5) * gvec[2]
     y = gvec[1] - (i + 0.5) * gvec[2]
-    gx, gy, gz = map_pixel_to_ground(x, y, prm, a, c, height_km)
+    if hmap.shape[0] == 1 and hmap.shape[1] == 1:
+        h = hmap[0, 0]
+    else:
+        h = hmap[i, j]
+    gx, gy, gz = map_pixel_to_ground(x, y, prm, a, c, h)
     return ground_to_image_point(gx, gy, gz, p, corr, dist, iterations, m, origin, a, c, win)
 
 
@@ -184,7 +188,7 @@ def _exact_coords(i: float, j: float, prm: np.ndarray, gvec: np.ndarray, p: np.n
 def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
                   prm: np.ndarray, gvec: np.ndarray, p: np.ndarray, corr: np.ndarray,
                   dist: np.ndarray, iterations: int, m: np.ndarray, origin: np.ndarray,
-                  a: float, c: float, height_km: float, win: np.ndarray
+                  a: float, c: float, hmap: np.ndarray, win: np.ndarray
                   ) -> tuple[int, np.ndarray, np.ndarray]:
     """Image (line, sample) of the spanned pixels of map rows ``i0..i1-1`` as (rows, width)
     buffers starting at column ``jb`` (returned first). With ``cell > 1`` the exact camera
@@ -204,8 +208,7 @@ def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
         for i in range(i0, i1):
             for j in range(lo[i], hi[i]):
                 lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(
-                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, height_km,
-                    win)
+                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, hmap, win)
         return jb, lbuf, sbuf
     c0 = (jb // cell) * cell
     nn = (je - 1 - c0) // cell + 2
@@ -215,7 +218,7 @@ def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
         for q in range(nn):
             nl_[r, q], ns_[r, q] = _exact_coords(i0 + r * cell, c0 + q * cell, prm, gvec, p,
                                                  corr, dist, iterations, m, origin, a, c,
-                                                 height_km, win)
+                                                 hmap, win)
     for i in range(i0, i1):
         v = (i - i0) / cell
         for j in range(lo[i], hi[i]):
@@ -230,8 +233,7 @@ def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
                                         + v * ((1 - u) * s10 + u * s11))
             else:
                 lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(
-                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, height_km,
-                    win)
+                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, hmap, win)
     return jb, lbuf, sbuf
 
 
@@ -240,7 +242,7 @@ def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, 
                             mode: int, cell: int, prm: np.ndarray, gvec: np.ndarray,
                             lo: np.ndarray, hi: np.ndarray, p: np.ndarray, corr: np.ndarray,
                             dist: np.ndarray, iterations: int, m: np.ndarray,
-                            origin: np.ndarray, a: float, c: float, height_km: float,
+                            origin: np.ndarray, a: float, c: float, hmap: np.ndarray,
                             win: np.ndarray, out: np.ndarray, aux: np.ndarray) -> None:
     """Resample one framelet onto the grid rows/spans (``gvec = [ulx, uly, pixel]`` m).
     ``out``/``aux`` are updated per ``mode`` (see MODE_*): aux is the best score (nearest
@@ -255,7 +257,7 @@ def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, 
         i0 = bi * band
         i1 = min(i0 + band, lo.size)
         jb, lbuf, sbuf = _block_coords(i0, i1, lo, hi, cell, prm, gvec, p, corr, dist,
-                                       iterations, m, origin, a, c, height_km, win)
+                                       iterations, m, origin, a, c, hmap, win)
         for i in range(i0, i1):
             for j in range(lo[i], hi[i]):
                 li = lbuf[i - i0, j - jb]
@@ -284,7 +286,7 @@ def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, 
 def map_to_image_kernel(cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.ndarray,
                         hi: np.ndarray, p: np.ndarray, corr: np.ndarray, dist: np.ndarray,
                         iterations: int, m: np.ndarray, origin: np.ndarray, a: float,
-                        c: float, height_km: float, win: np.ndarray, line: np.ndarray,
+                        c: float, hmap: np.ndarray, win: np.ndarray, line: np.ndarray,
                         sample: np.ndarray) -> None:
     """Window-image (line, sample) of every spanned map pixel (others left untouched)."""
     band = cell if cell > 1 else 8
@@ -293,7 +295,7 @@ def map_to_image_kernel(cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.nda
         i0 = bi * band
         i1 = min(i0 + band, lo.size)
         jb, lbuf, sbuf = _block_coords(i0, i1, lo, hi, cell, prm, gvec, p, corr, dist,
-                                       iterations, m, origin, a, c, height_km, win)
+                                       iterations, m, origin, a, c, hmap, win)
         for i in range(i0, i1):
             for j in range(lo[i], hi[i]):
                 line[i, j] = lbuf[i - i0, j - jb]
@@ -301,38 +303,57 @@ def map_to_image_kernel(cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.nda
 
 
 # -- Python entry points ---------------------------------------------------------------------
+def height_map(height_km: float | np.ndarray, grid: MapGrid, cell: int
+               ) -> tuple[np.ndarray, int]:
+    """(2-D float64 height array for the kernels, node spacing): a constant becomes 1 x 1; a
+    per-pixel DEM (km, ``grid.shape``) forces the exact camera model (cell 1)."""
+    h = np.asarray(height_km, dtype=np.float64)
+    if h.ndim == 0:
+        return h.reshape(1, 1), max(int(cell), 1)
+    if h.shape != grid.shape:
+        raise ValueError(f"height map shape {h.shape} != grid shape {grid.shape}")
+    return np.ascontiguousarray(h), 1
+
+
 def project_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid, out: np.ndarray,
                      aux: np.ndarray, mode: int = MODE_WRITE, mask: np.ndarray | None = None,
-                     order: int = 1, height_km: float = 0.0, cell: int = DEFAULT_CELL) -> None:
-    """Resample ``image`` (window image of ``cam``) into ``out`` (float32/64, ``grid.shape``)
-    per ``mode``; ``mask`` is True where the framelet pixel is valid."""
+                     order: int = 1, height_km: float | np.ndarray = 0.0,
+                     cell: int = DEFAULT_CELL) -> None:
+    """Resample ``image`` (window image of ``cam``) into ``out`` (float64, ``grid.shape``)
+    per ``mode`` (``aux`` float64: best score or weight sum); ``mask`` is True where the
+    framelet pixel is valid."""
     img, valid, has_mask = prepare_image(image, mask)
     ca = CameraArrays(cam, img.shape)
     lo, hi = framelet_spans(grid, cam, img.shape)
     gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
-    project_framelet_kernel(img, valid, has_mask, check_order(order), int(mode), int(cell),
+    if out.dtype != np.float64 or aux.dtype != np.float64 or out.shape != grid.shape:
+        raise ValueError("out/aux must be float64 arrays, out of grid.shape")
+    hmap, cell = height_map(height_km, grid, cell)
+    project_framelet_kernel(img, valid, has_mask, check_order(order), int(mode), cell,
                             grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
-                            ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, float(height_km),
-                            ca.win, out, aux)
+                            ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, hmap, ca.win, out,
+                            aux)
 
 
 def resample_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid,
                       mask: np.ndarray | None = None, order: int = 1,
-                      height_km: float = 0.0, cell: int = DEFAULT_CELL) -> np.ndarray:
+                      height_km: float | np.ndarray = 0.0, cell: int = DEFAULT_CELL
+                      ) -> np.ndarray:
     """Map-project one framelet: float32 array of ``grid.shape``, NaN = nodata. ``cam`` must
     carry the framelet's window (image coordinates = window image); ``mask`` True = valid;
-    ``order`` 1 bilinear, 3 bicubic; ``height_km`` a constant radial height above the
-    ellipsoid (km); ``cell`` the node spacing (map pixels) of the exact camera model, 1 =
-    exact at every pixel (see :func:`_block_coords`)."""
-    out = np.full(grid.shape, np.nan, dtype=np.float32)
+    ``order`` 1 bilinear, 3 bicubic; ``height_km`` the radial height above the ellipsoid (km):
+    a constant, or a DEM already on ``grid`` (array of ``grid.shape``, NaN = nodata; then the
+    camera model is evaluated exactly at every pixel); ``cell`` the node spacing (map pixels)
+    of the exact camera model, 1 = exact at every pixel (see :func:`_block_coords`)."""
+    out = np.full(grid.shape, np.nan)
     project_framelet(image, cam, grid, out, np.zeros((1, 1)), MODE_WRITE, mask, order,
                      height_km, cell)
-    return out
+    return out.astype(np.float32)
 
 
 def map_to_image(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None = None,
-                 height_km: float = 0.0, spans: bool = True, cell: int = DEFAULT_CELL
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 height_km: float | np.ndarray = 0.0, spans: bool = True,
+                 cell: int = DEFAULT_CELL) -> tuple[np.ndarray, np.ndarray]:
     """Window-image (line, sample) of every map pixel centre (float64, ``grid.shape``; NaN
     where not visible, and outside the footprint spans when ``spans``)."""
     ca = CameraArrays(cam, shape)
@@ -344,7 +365,8 @@ def map_to_image(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None 
     line = np.full(grid.shape, np.nan)
     sample = np.full(grid.shape, np.nan)
     gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
-    map_to_image_kernel(int(cell), grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
-                        ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, float(height_km),
-                        ca.win, line, sample)
+    hmap, cell = height_map(height_km, grid, cell)
+    map_to_image_kernel(cell, grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
+                        ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, hmap, ca.win, line,
+                        sample)
     return line, sample
