@@ -112,6 +112,8 @@ def test_mask_and_nan_become_nodata(setup: tuple, exact_coords: tuple) -> None:
         resample_framelet(img, cam, grid, mask=mask[:-1])
     with pytest.raises(ValueError):
         resample_framelet(img, cam, grid, order=2)
+    with pytest.raises(ValueError):
+        resample_framelet(img[:, :100], cam, grid)
 
 
 def test_node_interpolated_camera_model_matches_exact(setup: tuple, exact_coords: tuple

@@ -323,6 +323,10 @@ def project_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid, out: np
     per ``mode`` (``aux`` float64: best score or weight sum); ``mask`` is True where the
     framelet pixel is valid."""
     img, valid, has_mask = prepare_image(image, mask)
+    if cam.window is not None and img.shape != cam.window.binned_shape:
+        raise ValueError(f"image shape {img.shape} != window image shape "
+                         f"{cam.window.binned_shape} of the camera (an on-ground expanded "
+                         "binned window needs a binning-1 window)")
     ca = CameraArrays(cam, img.shape)
     lo, hi = framelet_spans(grid, cam, img.shape)
     gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
