@@ -62,3 +62,26 @@ def shift_estimate(mapped: np.ndarray, grid: MapGrid, ok: np.ndarray) -> tuple[f
     a = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]])
     d = np.linalg.solve(a, -np.array([np.sum(r * gx), np.sum(r * gy)]))
     return float(d[0] / grid.pixel_m), float(d[1] / grid.pixel_m)
+
+
+def nadir_camera(lat_deg: float, lon_deg: float, altitude_km: float = 400.0,
+                 window: Window = WINDOW, yaw_deg: float = 0.0) -> FrameCamera:
+    """Synthetic nadir-looking camera above (lat, lon): FSA +Z to the centre of Mars, +Y to
+    local north turned by ``yaw_deg``; ~4.6 m ground pixels at 400 km (the TGO science orbit)."""
+    from cassis_pipe.geometry.ellipsoid import surface_point
+    from cassis_pipe.instrument.optics import default_optics
+
+    ground = surface_point(np.array(lat_deg), np.array(lon_deg))
+    up = ground / np.linalg.norm(ground)
+    pos = ground + altitude_km * up
+    north = np.array([0.0, 0.0, 1.0]) - up[2] * up
+    north /= np.linalg.norm(north)
+    east = np.cross(north, up)
+    yaw = np.radians(yaw_deg)
+    y_ax = np.cos(yaw) * north + np.sin(yaw) * east
+    z_ax = -up
+    x_ax = np.cross(y_ax, z_ax)
+    fsa_from_bf = np.array([x_ax, y_ax, z_ax])
+    return FrameCamera(et=0.0, position_km=pos, velocity_kms=3.4 * y_ax, tel_from_bf=fsa_from_bf,
+                       fsa_from_tel=np.eye(3), sun_position_km=2.3e8 * up, optics=default_optics(),
+                       window=window)
