@@ -36,6 +36,11 @@ def bilinear_point(img: np.ndarray, valid: np.ndarray, has_mask: bool, li: float
     dj = sc - j0
     i1 = min(i0 + 1, nl - 1)
     j1 = min(j0 + 1, ns - 1)
+    if not has_mask:  # fast path; NaN/inf anywhere -> the careful weighted loop below
+        acc = ((1.0 - di) * ((1.0 - dj) * img[i0, j0] + dj * img[i0, j1])
+               + di * ((1.0 - dj) * img[i1, j0] + dj * img[i1, j1]))
+        if np.isfinite(acc):
+            return acc
     acc = 0.0
     for q in range(4):
         wi = di if q >= 2 else 1.0 - di
@@ -92,13 +97,16 @@ def bicubic_point(img: np.ndarray, valid: np.ndarray, has_mask: bool, li: float,
 @njit(cache=True, parallel=True)
 def interpolate_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, order: int,
                        line: np.ndarray, sample: np.ndarray, out: np.ndarray) -> None:
-    """Interpolate ``img`` at precomputed (line, sample) maps (2-D, same shape as ``out``)."""
-    for i in prange(line.shape[0]):
-        for j in range(line.shape[1]):
+    """Interpolate ``img`` at precomputed 1-D (line, sample) arrays into ``out`` (1-D),
+    in chunks of 4096 points per task."""
+    n = line.size
+    nchunk = (n + 4095) // 4096
+    for c in prange(nchunk):
+        for k in range(c * 4096, min(n, (c + 1) * 4096)):
             if order == 3:
-                out[i, j] = bicubic_point(img, valid, has_mask, line[i, j], sample[i, j])
+                out[k] = bicubic_point(img, valid, has_mask, line[k], sample[k])
             else:
-                out[i, j] = bilinear_point(img, valid, has_mask, line[i, j], sample[i, j])
+                out[k] = bilinear_point(img, valid, has_mask, line[k], sample[k])
 
 
 # -- Python entry points ---------------------------------------------------------------------
@@ -125,16 +133,13 @@ def check_order(order: int) -> int:
 
 def interpolate(image: np.ndarray, line: np.ndarray, sample: np.ndarray,
                 mask: np.ndarray | None = None, order: int = 1) -> np.ndarray:
-    """Interpolate ``image`` at (line, sample) arrays (same 2-D shape; pixel centres on
+    """Interpolate ``image`` at (line, sample) arrays (same shape, any; pixel centres on
     integers): float32, NaN outside / masked (rules of :func:`bilinear_point`)."""
     img, valid, has_mask = prepare_image(image, mask)
     li = np.ascontiguousarray(line, dtype=np.float64)
     si = np.ascontiguousarray(sample, dtype=np.float64)
     if li.shape != si.shape:
         raise ValueError("line and sample arrays differ in shape")
-    shape = li.shape
-    li2 = li.reshape(shape[0] if li.ndim == 2 else 1, -1)
-    si2 = si.reshape(li2.shape)
-    out = np.empty(li2.shape, dtype=np.float32)
-    interpolate_kernel(img, valid, has_mask, check_order(order), li2, si2, out)
-    return out.reshape(shape)
+    out = np.empty(li.size, dtype=np.float32)
+    interpolate_kernel(img, valid, has_mask, check_order(order), li.ravel(), si.ravel(), out)
+    return out.reshape(li.shape)
