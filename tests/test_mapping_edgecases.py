@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_mapping_helpers import map_truth, nadir_camera, render, shift_estimate
 
+from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.mapping.grid import grid_for_footprints
 from cassis_pipe.mapping.mosaic import Framelet, mosaic
 from cassis_pipe.mapping.projections import EQUIRECTANGULAR, POLAR_STEREOGRAPHIC
-from cassis_pipe.mapping.resample import footprint_outline, map_to_image, resample_framelet
+from cassis_pipe.mapping.resample import (
+    footprint_outline,
+    interpolate,
+    map_to_image,
+    resample_framelet,
+    row_spans,
+)
 
 
 @pytest.mark.parametrize(("lat", "lon", "yaw", "kind"), [
@@ -47,3 +56,41 @@ def test_mosaic_across_zero_meridian() -> None:
     assert grid.samples < 3000
     out = mosaic(frs, grid)
     assert {1.0, 2.0} <= set(np.unique(out[np.isfinite(out)]))
+
+
+def test_camera_looking_away_gives_nodata_not_a_crash() -> None:
+    cam = nadir_camera(10.0, 20.0)
+    grid = grid_for_footprints([footprint_outline(cam)], pixel=8.0)
+    away = FrameCamera(et=0.0, position_km=cam.position_km, velocity_kms=cam.velocity_kms,
+                       tel_from_bf=-cam.tel_from_bf, fsa_from_tel=np.eye(3),
+                       sun_position_km=cam.sun_position_km, optics=cam.optics,
+                       window=cam.window)
+    assert not np.isfinite(footprint_outline(away)).any()
+    out = resample_framelet(np.ones(cam.image_shape(), np.float32), away, grid)
+    assert np.isnan(out).all()
+    # a grid far away from the footprint: nothing to do, all nodata
+    far = grid_for_footprints([np.array([[200.0, -40.0], [200.1, -39.9]])], pixel=20.0)
+    assert np.isnan(resample_framelet(np.ones(cam.image_shape(), np.float32), cam, far)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(vals=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=2,
+                     max_size=40))
+def test_interpolate_fuzz(vals: list[float]) -> None:
+    """Any coordinates (NaN, inf, huge): no crash, finite only inside the pixel area."""
+    img = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    v = np.array(vals[: len(vals) // 2 * 2]).reshape(2, -1)
+    for order in (1, 3):
+        out = interpolate(img, v[0], v[1], order=order)
+        with np.errstate(invalid="ignore"):
+            inside = (v[0] >= -0.5) & (v[0] < 2.5) & (v[1] >= -0.5) & (v[1] < 3.5)
+        assert np.array_equal(np.isfinite(out), inside)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pts=st.lists(st.tuples(st.floats(-1e30, 1e30), st.floats(-1e30, 1e30)), min_size=1,
+                    max_size=8))
+def test_row_spans_fuzz(pts: list[tuple[float, float]]) -> None:
+    pl, ps = (np.array(c, dtype=np.float64) for c in zip(*pts, strict=True))
+    lo, hi = row_spans(pl, ps, 20, 30, 2.0)
+    assert ((0 <= lo) & (lo <= hi) & (hi <= 30)).all()

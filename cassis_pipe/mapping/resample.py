@@ -135,8 +135,10 @@ def row_spans(poly_l: np.ndarray, poly_s: np.ndarray, lines: int, samples: int,
                 smin = min(smin, s)
                 smax = max(smax, s)
         if smax >= smin:
-            a = max(int(np.floor(smin - margin)), 0)
-            b = min(int(np.ceil(smax + margin)) + 1, samples)
+            smin = min(max(smin - margin, -1.0), samples + 1.0)  # no int overflow
+            smax = min(max(smax + margin, -1.0), samples + 1.0)
+            a = max(int(np.floor(smin)), 0)
+            b = min(int(np.ceil(smax)) + 1, samples)
             if b > a:
                 lo[i] = a
                 hi[i] = b
