@@ -1,11 +1,14 @@
 """Inverse-mapping resampler: map grid pixel -> lat/lon -> ellipsoid point -> framelet
 (line, sample) through the frame camera -> bilinear or bicubic interpolation.
 
-Everything per pixel runs inside one ``njit(parallel=True)`` kernel (prange over map rows);
-the camera math is the fused pipeline of :mod:`cassis_pipe.geometry.projection` done point by
-point (:func:`ground_to_image_point`, reusing the optics' ``distort_point``). Only map pixels
-inside the framelet footprint are visited: the footprint outline (framelet edge projected to
-the ground and onto the map) gives a column span per map row (plus a 2-pixel margin).
+Everything per pixel runs inside one ``njit(parallel=True)`` kernel (prange over bands of
+map rows); the camera math is the fused pipeline of :mod:`cassis_pipe.geometry.projection`
+done point by point (:func:`ground_to_image_point`, reusing the optics' ``distort_point``),
+evaluated exactly on nodes every ``cell`` map pixels and bilinearly interpolated in between
+(``cell=1``: exact everywhere). Only map pixels inside the framelet footprint are visited: the
+footprint outline (framelet edge projected to the ground and onto the map) gives a column span
+per map row (plus a 2-pixel margin). Ground points lie on the ellipsoid, optionally raised by
+a constant height or a DEM given on the map grid.
 
 Image coordinates: window-image (line, sample), 0-based, pixel centres on integers; a framelet
 of ``nl x ns`` pixels covers ``[-0.5, nl - 0.5) x [-0.5, ns - 0.5)``. Outside that area, where
