@@ -1,0 +1,191 @@
+"""Stage "map": level-1 I/F framelets of every filter -> one common map grid -> per-filter
+map-projected products (float32 DAT + PDS4 label with Cartography, GeoTIFF) and the five PNG
+colour composites.
+
+Pure part: :func:`project_bands` (framelets + rotation offset -> grid + mosaics) and
+:func:`map_info` (grid -> products' ``MapInfo``). I/O edge: :func:`write_map_products`.
+:func:`map_observation` chains them and returns the JSON-ready stage dict with expected and
+produced file counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cassis_pipe.geometry.camera import FrameCamera
+from cassis_pipe.labels.ids import parse_observation_id
+from cassis_pipe.labels.names import DerivedName
+from cassis_pipe.mapping.grid import MapGrid
+from cassis_pipe.mapping.mosaic import Framelet, common_grid, mosaic
+from cassis_pipe.products.crs import MapProjection
+from cassis_pipe.products.geotiff import write_geotiff
+from cassis_pipe.products.images import COMPOSITES, available_composites, write_composite_png
+from cassis_pipe.products.metadata import (
+    FLOAT32_MISSING,
+    MapInfo,
+    ProcessingRecord,
+    ProductMeta,
+    SpecialConstants,
+)
+from cassis_pipe.products.pds4 import write_product
+
+#: Map scale of the CaSSIS derived products (m/pixel).
+PIXEL_M = 4.0
+SOFTWARE_VERSION = "0.1.0"
+FILTER_ORDER = ("PAN", "RED", "NIR", "BLU")
+
+
+@dataclass(frozen=True, eq=False)
+class Level1Framelet:
+    """One calibrated framelet: window-image I/F (lines, samples; NaN or the PDS4 missing
+    constant where invalid), its exposure index and the camera at the COMMANDED angle (window
+    attached, rotation offset 0)."""
+
+    filter: str
+    exposure: int
+    image: np.ndarray
+    camera: FrameCamera
+
+
+def valid(image: np.ndarray) -> np.ndarray:
+    """True where an I/F value is usable (finite and above the float32 special values)."""
+    return np.isfinite(image) & (image > -1e30)
+
+
+def project_bands(framelets: Sequence[Level1Framelet], rotation_offset_deg: float,
+                  pixel_m: float = PIXEL_M, order: int = 1, method: str = "nearest_centre",
+                  ) -> tuple[MapGrid, dict[str, np.ndarray]]:
+    """Map-project every filter onto ONE common grid (``pixel_m`` m/px, projection chosen from
+    the footprint centre), cameras turned by ``rotation_offset_deg`` (deg, absolute).
+    Returns (grid, {filter: float32 mosaic, NaN = no data}) in PAN, RED, NIR, BLU order."""
+    bands: dict[str, list[Framelet]] = {}
+    for f in sorted(framelets, key=lambda f: (f.filter, f.exposure)):
+        img = np.asarray(f.image, dtype=np.float32)
+        ok = valid(img)
+        bands.setdefault(f.filter, []).append(
+            Framelet(np.where(ok, img, np.float32(0.0)),
+                     f.camera.with_rotation_offset(rotation_offset_deg), ok))
+    if not bands:
+        raise ValueError("no level-1 framelet to map")
+    names = [n for n in FILTER_ORDER if n in bands] + sorted(set(bands) - set(FILTER_ORDER))
+    grid = common_grid([bands[n] for n in names], pixel_m)
+    return grid, {n: mosaic(bands[n], grid, method, order) for n in names}
+
+
+def map_info(grid: MapGrid) -> MapInfo:
+    """Products' :class:`MapInfo` of a mapping grid (same projection field names)."""
+    d = grid.to_dict()
+    p = d["projection"]
+    proj = MapProjection(**{k: p[k] for k in ("kind", "center_longitude_deg",
+                                              "standard_parallel_deg", "pole_latitude_deg",
+                                              "scale_factor", "radius_m")})
+    return MapInfo(proj, grid.pixel_m, grid.pixel_m, grid.ulx_m, grid.uly_m,
+                   d["west_deg"], d["east_deg"], d["north_deg"], d["south_deg"])
+
+
+def product_names(observation_id: str, filters: Iterable[str]) -> dict[str, str]:
+    """Derived product name ``MYnn_orbit_phase_K_FILTER`` per filter."""
+    obs = parse_observation_id(observation_id)
+    return {f: str(DerivedName(obs, f)) for f in filters}
+
+
+def composite_name(observation_id: str, combination: str) -> str:
+    """File stem of a PNG colour composite, e.g. ``MY35_006000_010_0_NIR-PAN-BLU``."""
+    return f"{parse_observation_id(observation_id)}_{combination}"
+
+
+def expected_files(observation_id: str, filters: Iterable[str], geotiff: bool = True
+                   ) -> dict[str, list[str]]:
+    """File names the map stage must produce for ``filters``, by kind."""
+    filters = list(filters)
+    names = product_names(observation_id, filters)
+    bands = {f: np.zeros((1, 1)) for f in filters}
+    combos = available_composites(bands)
+    return {"dat": sorted(f"{n}.dat" for n in names.values()),
+            "label": sorted(f"{n}.xml" for n in names.values()),
+            "geotiff": sorted(f"{n}.tif" for n in names.values()) if geotiff else [],
+            "png": sorted(f"{composite_name(observation_id, c)}.png" for c in combos)}
+
+
+def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
+                       mosaics: dict[str, np.ndarray], *, start_utc: str, stop_utc: str,
+                       rotation_offset_deg: float, exposure_duration_s: float | None = None,
+                       input_lids: Sequence[str] = (), geotiff: bool = True) -> dict[str, list]:
+    """Write per filter ``<name>.dat/.xml`` (float32 I/F, missing = lowest float32, PDS4
+    Cartography) and ``<name>.tif``, plus the available PNG composites, into ``out_dir``.
+    Returns the written file names by kind."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    info = map_info(grid)
+    names = product_names(observation_id, mosaics)
+    written: dict[str, list] = {"dat": [], "label": [], "geotiff": [], "png": []}
+    params = (("rotation_offset_deg", f"{rotation_offset_deg:.6f}"),
+              ("map_scale_m_per_px", f"{grid.pixel_m:g}"),
+              ("projection", grid.projection.kind))
+    for f, band in mosaics.items():
+        meta = ProductMeta(
+            name=names[f], level="derived", start_utc=start_utc, stop_utc=stop_utc,
+            modification_date=start_utc[:10],
+            title=f"CaSSIS map-projected I/F {f} {observation_id}", filter_name=f,
+            exposure_duration_s=exposure_duration_s, unit="I/F",
+            description="Level-1 I/F framelets map-projected (inverse mapping, bilinear) onto "
+                        "one grid per observation with the refined rotation offset.",
+            special=SpecialConstants(missing=FLOAT32_MISSING),
+            processing=ProcessingRecord(software_version=SOFTWARE_VERSION,
+                                        description="cassis-pipe level 2: map projection",
+                                        parameters=params, input_products=tuple(input_lids)))
+        arr = np.where(np.isfinite(band), band, np.float32(FLOAT32_MISSING)).astype(np.float32)
+        dat, xml = write_product(out, meta, arr, map_info=info)
+        written["dat"].append(Path(dat).name)
+        written["label"].append(Path(xml).name)
+        if geotiff:
+            tif = write_geotiff(out / f"{names[f]}.tif", band.astype(np.float32), info,
+                                tags={"CASSIS_PRODUCT": names[f]})
+            written["geotiff"].append(tif.name)
+    for combo in available_composites(mosaics):
+        png = write_composite_png(out / f"{composite_name(observation_id, combo)}.png",
+                                  mosaics, combo)
+        written["png"].append(png.name)
+    return {k: sorted(v) for k, v in written.items()}
+
+
+def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str, Any]:
+    """Expected vs produced (on disk) file counts per kind, with the missing names."""
+    d = Path(out_dir)
+    res: dict[str, Any] = {}
+    for kind, names in expected.items():
+        missing = [n for n in names if not (d / n).is_file()]
+        res[kind] = {"expected": len(names), "produced": len(names) - len(missing),
+                     "missing": missing}
+    res["ok"] = all(v["produced"] == v["expected"] for v in res.values())
+    return res
+
+
+def map_observation(framelets: Sequence[Level1Framelet], observation_id: str,
+                    rotation_offset_deg: float, out_dir: str | Path, *, start_utc: str,
+                    stop_utc: str, pixel_m: float = PIXEL_M,
+                    expected_filters: Sequence[str] = FILTER_ORDER,
+                    exposure_duration_s: float | None = None, input_lids: Sequence[str] = (),
+                    geotiff: bool = True) -> tuple[dict[str, Any], MapGrid, dict[str, np.ndarray]]:
+    """Project, write and count. Returns (stage dict, grid, mosaics); the stage dict holds the
+    grid (``MapGrid.to_dict``), per-filter valid pixel counts and the file count check
+    against ``expected_filters`` (a filter without framelets shows up as missing files)."""
+    grid, mosaics = project_bands(framelets, rotation_offset_deg, pixel_m)
+    files = write_map_products(out_dir, observation_id, grid, mosaics, start_utc=start_utc,
+                               stop_utc=stop_utc, rotation_offset_deg=rotation_offset_deg,
+                               exposure_duration_s=exposure_duration_s, input_lids=input_lids,
+                               geotiff=geotiff)
+    check = count_check(expected_files(observation_id, expected_filters, geotiff), out_dir)
+    n_in = {f: sum(1 for x in framelets if x.filter == f) for f in mosaics}
+    stage = {"stage": "map", "observation_id": observation_id,
+             "rotation_offset_deg": float(rotation_offset_deg), "grid": grid.to_dict(),
+             "framelets": n_in,
+             "valid_pixels": {f: int(np.isfinite(m).sum()) for f, m in mosaics.items()},
+             "composites": sorted(c for c in COMPOSITES if any(c in p for p in files["png"])),
+             "files": files, "counts": check, "ok": bool(check["ok"])}
+    return stage, grid, mosaics
