@@ -1,0 +1,148 @@
+"""Level-2 map products and accuracy on small simulated observations (equatorial and polar,
+each with a non-zero rotation offset).
+
+Level-1 I/F framelets come from the simulator's pre-compression DN calibrated with
+``cassis_pipe.calibrate`` (``pipeline.simlevel1``). The rotation offset used for mapping is the
+one recovered by the register library when it is importable, else the simulator's true offset
+(then the offset-recovery target is checked in test_level2_register.py only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from scipy import ndimage
+
+from cassis_pipe.pipeline.accuracy import AccuracyError, accuracy, measure_shift, write_json
+from cassis_pipe.pipeline.mapproducts import (
+    map_info,
+    map_observation,
+    project_bands,
+)
+from cassis_pipe.pipeline.simlevel1 import simulated_level1
+from cassis_pipe.products.crs import rasterio_crs, same_crs
+from cassis_pipe.products.geotiff import read_geotiff
+from cassis_pipe.products.images import COMPOSITES
+from cassis_pipe.products.pds4 import read_product
+from cassis_pipe.products.validate import validate_label
+from cassis_pipe.sim.config import make_config
+from cassis_pipe.sim.writer import simulate
+
+CASES = {
+    "equatorial": (3, {"imaging": {"rotation_offset_deg": 0.3}}),
+    "polar": (5, {"orbit": {"target_lat_deg": 72.0, "target_lon_deg": 300.0},
+                  "imaging": {"rotation_offset_deg": -0.25}}),
+}
+UTC = ("2019-08-23T00:00:00.000", "2019-08-23T00:00:02.500")
+
+
+def _offset(framelets, truth: dict) -> float:
+    try:
+        from cassis_pipe.pipeline.rotation import rotation_search
+    except ImportError:
+        return float(truth["rotation_offset_deg"])
+    return rotation_search(framelets)["offset_deg"]
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def mapped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    seed, over = CASES[request.param]
+    sim = tmp_path_factory.mktemp(f"sim_{request.param}")
+    simulate(make_config("small", seed, over), sim)
+    truth = json.loads((sim / "truth" / "truth.json").read_text())
+    framelets, im = simulated_level1(sim)
+    offset = _offset(framelets, truth)
+    out = tmp_path_factory.mktemp(f"map_{request.param}")
+    stage, grid, mosaics = map_observation(framelets, im["observation_id"], offset, out,
+                                           start_utc=UTC[0], stop_utc=UTC[1])
+    acc = accuracy(mosaics, grid, sim / "truth", offset, truth["rotation_offset_deg"])
+    write_json(out / "accuracy.json", acc)
+    return {"case": request.param, "sim": sim, "out": out, "stage": stage, "grid": grid,
+            "mosaics": mosaics, "framelets": framelets, "truth": truth, "im": im}
+
+
+def test_accuracy_targets(mapped) -> None:
+    acc = json.loads((mapped["out"] / "accuracy.json").read_text())
+    kind = "polar_stereographic" if mapped["case"] == "polar" else "equirectangular"
+    assert acc["projection"] == kind and acc["pixel_m"] == 4.0
+    assert acc["max_geolocation_px"] <= 0.5
+    assert acc["max_abs_iof_bias"] <= 0.005
+    assert acc["max_band_misregistration_px"] <= 0.25
+    assert set(acc["band_misregistration_px"]["bands"]) == {"RED", "NIR", "BLU"}
+    assert abs(acc["rotation_offset"]["error_deg"]) <= 0.02
+
+
+def test_wrong_offset_is_detected(mapped) -> None:
+    """Mapping at the commanded angle only (offset 0) must show the colour fringing."""
+    grid, mos = project_bands(mapped["framelets"], 0.0)
+    acc = accuracy(mos, grid, mapped["sim"] / "truth", 0.0, mapped["truth"]["rotation_offset_deg"])
+    assert acc["max_band_misregistration_px"] > 1.0
+    assert acc["max_geolocation_px"] > 1.0
+
+
+def test_products_on_disk(mapped) -> None:
+    out, stage, grid = mapped["out"], mapped["stage"], mapped["grid"]
+    obs = mapped["im"]["observation_id"]
+    assert stage["ok"] and stage["counts"]["ok"]
+    for kind, n in (("dat", 4), ("label", 4), ("geotiff", 4), ("png", 5)):
+        assert stage["counts"][kind] == {"expected": n, "produced": n, "missing": []}
+    info = map_info(grid)
+    for f in ("PAN", "RED", "NIR", "BLU"):
+        xml = out / f"{obs}_{f}.xml"
+        assert validate_label(xml) == []
+        arr = read_product(xml)
+        band = mapped["mosaics"][f]
+        assert arr.shape == grid.shape
+        ok = np.isfinite(band)
+        np.testing.assert_array_equal(arr[ok], band[ok])
+        assert (arr[~ok] < -1e38).all()
+        gt = read_geotiff(out / f"{obs}_{f}.tif")
+        assert same_crs(gt.crs, rasterio_crs(info.projection))
+        assert np.allclose(gt.geotransform, grid.geotransform, rtol=0, atol=1e-6)
+        assert gt.overviews and gt.block_shape == (256, 256)
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert names == sorted(f"{obs}_{c}.png" for c in COMPOSITES)
+    for p in out.glob("*.png"):
+        img = Image.open(p)
+        assert img.mode == "RGBA" and img.size == (grid.samples, grid.lines)
+        alpha = np.asarray(img)[..., 3]
+        assert 0 < (alpha == 255).mean() < 1
+
+
+def test_missing_filter_counted(mapped, tmp_path: Path) -> None:
+    fr = [f for f in mapped["framelets"] if f.filter != "BLU"]
+    stage, _, _ = map_observation(fr, mapped["im"]["observation_id"], 0.0, tmp_path,
+                                  start_utc=UTC[0], stop_utc=UTC[1], geotiff=False)
+    assert not stage["ok"]
+    assert stage["counts"]["dat"]["produced"] == 3
+    assert stage["counts"]["dat"]["missing"] == [f"{mapped['im']['observation_id']}_BLU.dat"]
+    assert stage["composites"] == ["NIR-RED-PAN"]       # the only one without BLU
+
+
+def _texture(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return ndimage.gaussian_filter(rng.normal(size=(n, n)), 2.0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(dl=st.floats(-5, 5), ds=st.floats(-5, 5), gain=st.floats(0.5, 2), seed=st.integers(0, 9))
+def test_measure_shift_recovers_translation(dl: float, ds: float, gain: float, seed: int
+                                           ) -> None:
+    a = _texture(160, seed)
+    b = gain * ndimage.shift(a, (dl, ds), order=3, mode="nearest") + 0.3
+    a[:10] = np.nan
+    b[:, -7:] = np.nan
+    r = measure_shift(a[8:-8, 8:-8], b[8:-8, 8:-8])
+    assert r["dl"] == pytest.approx(dl, abs=0.05) and r["ds"] == pytest.approx(ds, abs=0.05)
+
+
+def test_measure_shift_errors() -> None:
+    with pytest.raises(AccuracyError):
+        measure_shift(np.full((40, 40), np.nan), np.zeros((40, 40)))
+    with pytest.raises(AccuracyError):
+        measure_shift(np.zeros((40, 40)), np.zeros((30, 40)))
