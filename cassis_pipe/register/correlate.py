@@ -74,7 +74,7 @@ def tukey(n: int, alpha: float) -> np.ndarray:
     return w
 
 
-def valid_box(valid: np.ndarray, min_fraction: float = 0.98
+def valid_box(valid: np.ndarray, min_fraction: float = 0.95
               ) -> tuple[slice, slice] | None:
     """A large block of contiguous rows and columns of ``valid`` (bool 2-D) in which every row
     and column is at least ``min_fraction`` valid (rows and columns are trimmed alternately,
