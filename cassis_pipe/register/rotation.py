@@ -80,8 +80,7 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
     grid = centre_deg + coarse_step_deg * np.arange(-n, n + 1)
     coarse = np.array([cost(d, coarse_iterations) for d in grid])
     k = int(np.argmin(coarse))
-    lo = grid[max(k - 1, 0)]
-    hi = grid[min(k + 1, len(grid) - 1)]
+    lo, hi = _bracket(grid, coarse, k, coarse_step_deg)
     fine_evals: list[tuple[float, float]] = []
 
     def fine(delta: float) -> float:
@@ -112,6 +111,19 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
         "tol_deg": tol_deg,
     }
     return OffsetSearch(best, final.cost_px2, curve, pairs, final.shifts, diagnostics)
+
+
+def _bracket(grid: np.ndarray, cost: np.ndarray, k: int, step: float) -> tuple[float, float]:
+    """Refinement interval: one grid step either side of the vertex of a parabola through the
+    coarse costs around the best grid point (vertex kept within one step of that point, so a
+    noisy coarse minimum one cell off still brackets the truth); clipped to the grid."""
+    centre = float(grid[k])
+    sl = slice(max(k - 2, 0), min(k + 3, len(grid)))
+    if sl.stop - sl.start >= 3:
+        a, b, _ = np.polyfit(grid[sl] - grid[k], cost[sl], 2)
+        if a > 0:
+            centre += float(np.clip(-b / (2 * a), -step, step))
+    return max(centre - step, float(grid[0])), min(centre + step, float(grid[-1]))
 
 
 def _curvature(grid: np.ndarray, cost: np.ndarray, k: int) -> float:

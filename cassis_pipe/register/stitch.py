@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from ..geometry.camera import FrameCamera
-from .correlate import RegistrationError, measure_shift
+from .correlate import RegistrationError, measure_shift, smooth
 from .fringing import Framelet
 from .resample import node_positions, shift_cubic
 
@@ -123,9 +123,11 @@ def _accumulate(acc: np.ndarray, wsum: np.ndarray, band: np.ndarray, row0: int,
 
 def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
                      refine: bool = True, max_correction_px: float = 4.0,
-                     dtype: type = np.float32) -> StitchResult:
+                     dtype: type = np.float32, smooth_px: float = 0.0) -> StitchResult:
     """Stitch consecutive framelets (2-D arrays, same width) using ``predicted`` offsets
-    ``(n - 1, 2)`` px, refined by correlation unless ``refine`` is False."""
+    ``(n - 1, 2)`` px, refined by correlation unless ``refine`` is False. ``smooth_px``
+    (Gaussian sigma) smooths the copies used for correlation only (noisy data), never the
+    strip."""
     n = len(images)
     if n == 0:
         raise ValueError("no framelets to stitch")
@@ -133,13 +135,14 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     if predicted.shape[0] != n - 1:
         raise ValueError(f"{n} framelets need {n - 1} offsets, got {predicted.shape[0]}")
     imgs = [np.ascontiguousarray(im, dtype=np.float64) for im in images]
+    corr = [smooth(im, smooth_px) for im in imgs] if smooth_px > 0 else imgs
     offsets = predicted.copy()
     info: list[tuple[float, int, bool]] = []
     for k in range(n - 1):
         peak, lines, ok = float("nan"), 0, False
         if refine:
             try:
-                o, peak, lines = refine_offset(imgs[k], imgs[k + 1], tuple(predicted[k]),
+                o, peak, lines = refine_offset(corr[k], corr[k + 1], tuple(predicted[k]),
                                                max_correction_px)
                 offsets[k] = o
                 ok = True
@@ -154,11 +157,13 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     acc = np.zeros((n_lines + 1, n_samples + 1))
     wsum = np.zeros_like(acc)
     placed: list[tuple[int, np.ndarray]] = []
-    for p, im in zip(pos, imgs, strict=True):
+    for p, im, cim in zip(pos, imgs, corr, strict=True):
         row0 = int(np.ceil(p[0]))
         rows = int(np.floor(p[0] + im.shape[0] - 1)) - row0 + 1
         band = shift_cubic(im, p[0], p[1], rows, n_samples + 1, float(row0), 0.0)
         _accumulate(acc, wsum, band, row0, row0 - p[0], im.shape[0])
+        if cim is not im:
+            band = shift_cubic(cim, p[0], p[1], rows, n_samples + 1, float(row0), 0.0)
         placed.append((row0, band))
     with np.errstate(invalid="ignore", divide="ignore"):
         strip = np.where(wsum > 0, acc / np.where(wsum > 0, wsum, 1.0), np.nan).astype(dtype)
@@ -187,12 +192,17 @@ def _seam_residual(a: tuple[int, np.ndarray], b: tuple[int, np.ndarray]) -> floa
 
 
 def stitch_filter(framelets: Sequence[Framelet], refine: bool = True,
-                  max_correction_px: float = 4.0, node_step_px: int = 32) -> StitchResult:
+                  max_correction_px: float = 4.0, node_step_px: int = 32,
+                  smooth_px: float = 0.0, rotation_offset_deg: float = 0.0) -> StitchResult:
     """Stitch the framelets of one filter (sorted by exposure index), offsets predicted from
-    their cameras. Raises ``ValueError`` on mixed filters."""
+    their cameras with the rotation-mechanism offset ``rotation_offset_deg`` (deg; use the
+    recovered one: a wrong offset tilts the along-track direction and biases the predicted
+    cross-track offsets). Raises ``ValueError`` on mixed filters."""
     names = {f.filter for f in framelets}
     if len(names) > 1:
         raise ValueError(f"framelets of several filters: {sorted(names)}")
     fl = sorted(framelets, key=lambda f: f.index)
-    pred = predict_offsets([f.camera for f in fl], [f.image.shape for f in fl], node_step_px)
-    return stitch_framelets([f.image for f in fl], pred, refine, max_correction_px)
+    cams = [f.camera.with_rotation_offset(rotation_offset_deg) for f in fl]
+    pred = predict_offsets(cams, [f.image.shape for f in fl], node_step_px)
+    return stitch_framelets([f.image for f in fl], pred, refine, max_correction_px,
+                            smooth_px=smooth_px)
