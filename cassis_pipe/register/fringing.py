@@ -106,25 +106,31 @@ def select_pairs(framelets: Sequence[Framelet], reference: str = "PAN",
                  min_overlap: float = 0.3, max_pairs: int | None = None) -> list[Pair]:
     """For each framelet of the ``reference`` filter and each other filter, the framelet of
     that filter whose footprint covers most of it (offset 0), if it covers at least
-    ``min_overlap``. ``max_pairs`` keeps that many, spread evenly over the list. Raises
+    ``min_overlap`` (after the first match only exposures within 2 of the same lag are
+    tried). ``max_pairs`` keeps that many, spread evenly over the list. Raises
     ``ValueError`` when the reference filter is absent."""
     refs = [k for k, f in enumerate(framelets) if f.filter == reference]
     if not refs:
         raise ValueError(f"no {reference} framelet to register against")
     others = sorted({f.filter for f in framelets} - {reference})
     pairs: list[Pair] = []
-    for r in refs:
-        fr = framelets[r]
-        for name in others:
+    for name in others:
+        cands = [k for k, f in enumerate(framelets) if f.filter == name]
+        lag: int | None = None          # exposure lag of the last match (search near it)
+        for r in refs:
+            fr = framelets[r]
+            pool = cands if lag is None else [
+                k for k in cands if abs(framelets[k].index - fr.index - lag) <= 2]
             best: Pair | None = None
-            for k, fo in enumerate(framelets):
-                if fo.filter != name:
-                    continue
+            for k in pool:
+                fo = framelets[k]
                 frac = overlap_fraction(fr.camera, fo.camera, fr.image.shape, fo.image.shape)
                 if frac >= min_overlap and (best is None or frac > best.overlap):
                     best = Pair(r, k, frac)
             if best is not None:
                 pairs.append(best)
+                lag = framelets[best.other].index - fr.index
+    pairs.sort(key=lambda p: (p.ref, framelets[p.other].filter))
     if max_pairs is not None and len(pairs) > max_pairs:
         pick = np.unique(np.round(np.linspace(0, len(pairs) - 1, max_pairs)).astype(int))
         pairs = [pairs[i] for i in pick]

@@ -47,7 +47,7 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
                          search_deg: float = 2.0, coarse_step_deg: float = 0.1,
                          tol_deg: float = 0.005, smooth_px: float = 0.0,
                          max_shift_px: float = 48.0, node_step_px: int = 16,
-                         max_pairs: int | None = None, min_overlap: float = 0.3,
+                         max_pairs: int | None = 12, min_overlap: float = 0.3,
                          coarse_iterations: int = 1, fine_iterations: int = 2,
                          dem: HeightFn | None = None, threads: int = 1) -> OffsetSearch:
     """Offset (deg) minimising the fringing cost over ``framelets`` (cameras at the commanded
