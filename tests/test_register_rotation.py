@@ -136,3 +136,20 @@ def test_inputs_from_isds(obs) -> None:
     assert fr[1].camera.et == t[1] and fr[1].camera.window == w
     with pytest.raises(ValueError, match="image"):
         observation_framelets({("RED", 0): img[:-1]}, {"RED": wisd}, t)
+
+
+def test_dem_mapping_and_threads_agree(obs) -> None:
+    """A zero-height DEM maps like the ellipsoid; concurrent pair measurement gives the same
+    cost as serial."""
+    from cassis_pipe.register.fringing import map_pixels
+
+    fr = _render(obs, 0.25)
+    pairs = select_pairs(fr, max_pairs=3)
+    a, b = fr[pairs[0].ref], fr[pairs[0].other]
+    l0, s0 = map_pixels(a.camera, b.camera, a.image.shape, 0.1)
+    l1, s1 = map_pixels(a.camera, b.camera, a.image.shape, 0.1,
+                        dem=lambda lat, lon: np.zeros(np.shape(lat)))
+    assert np.nanmax(np.abs(l1 - l0)) < 0.01 and np.nanmax(np.abs(s1 - s0)) < 0.01
+    serial = fringing_cost(fr, pairs, 0.1)
+    threaded = fringing_cost(fr, pairs, 0.1, threads=2)
+    assert threaded.cost_px2 == serial.cost_px2

@@ -96,5 +96,9 @@ def test_stitch_push_frame_render() -> None:
         assert np.hypot(s.offset[0] - s.predicted[0], s.offset[1] - s.predicted[1]) < 0.5
     assert res.max_seam_residual_px <= 0.1
     assert np.isfinite(res.strip).mean() > 0.95
+    # a missing framelet leaves a flagged seam and a gap, not a crash
+    gap = stitch_filter([fr[0], fr[1], fr[3]])
+    assert [s.refined for s in gap.seams] == [True, False]
+    assert np.isnan(gap.strip).all(axis=1).sum() > 150
     with pytest.raises(ValueError, match="several filters"):
         stitch_filter(render(obs, 0.0, ("PAN", "RED"))[:2])
