@@ -9,6 +9,7 @@ calibration stage are tested elsewhere."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from scipy.ndimage import median_filter
 from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.register.fringing import Framelet
-from cassis_pipe.register.history import OffsetRecord, read_history, record_offset
+from cassis_pipe.register.history import read_history, record_offset
 from cassis_pipe.register.inputs import observation_framelets
-from cassis_pipe.register.rotation import find_rotation_offset, plot_curve
+from cassis_pipe.register.observation import register_observation
 from cassis_pipe.register.stitch import stitch_filter
 from cassis_pipe.sim.config import default_windows, make_config
 from cassis_pipe.sim.writer import simulate
@@ -76,24 +77,29 @@ def framelets(sim: Path) -> tuple[list[Framelet], dict]:
     return observation_framelets(images, isds, ets), truth
 
 
-def test_recovers_simulated_offset(framelets, tmp_path: Path) -> None:
+def test_recovers_simulated_offset(framelets, tmp_path: Path, caplog: pytest.LogCaptureFixture
+                                   ) -> None:
     fr, truth = framelets
     assert truth["rotation_offset_deg"] == TRUE_OFFSET_DEG
     assert {f.filter for f in fr} == {"PAN", "RED", "NIR", "BLU"}
     assert any(f.camera.window.binning == 2 for f in fr)          # NIR binned on board
-    res = find_rotation_offset(fr, smooth_px=1.0, max_pairs=4, coarse_step_deg=0.2)
+    im = truth["images"][0]
+    hist = tmp_path / "rotation_offsets.csv"
+    with caplog.at_level(logging.INFO, logger="cassis_pipe.register.observation"):
+        res = register_observation(fr, im["observation_id"], "2019-08-23T00:00:00.000",
+                                   im["commanded_rotation_deg"], hist, tmp_path / "c.png",
+                                   smooth_px=1.0, max_pairs=4, coarse_step_deg=0.2)
     assert res.offset_deg == pytest.approx(TRUE_OFFSET_DEG, abs=0.02)
     assert res.n_pairs == 4 and res.cost_px2 < 0.05
     assert not res.diagnostics["at_search_edge"]
-    # what the pipeline does with it: history row and curve plot
-    im = truth["images"][0]
-    hist = tmp_path / "rotation_offsets.csv"
-    rec = OffsetRecord(im["observation_id"], "2019-08-23T00:00:00.000",
-                       im["commanded_rotation_deg"], res.offset_deg, res.cost_px2, res.n_pairs)
-    record_offset(hist, rec)
-    record_offset(hist, rec)
-    assert read_history(hist) == [rec]
-    assert plot_curve(res.curve, tmp_path / "c.png", res.offset_deg).stat().st_size > 5000
+    assert im["observation_id"] in caplog.text and "rotation offset" in caplog.text
+    rows = read_history(hist)
+    assert len(rows) == 1 and rows[0].offset_deg == res.offset_deg
+    assert rows[0].commanded_rotation_deg == im["commanded_rotation_deg"]
+    assert (tmp_path / "c.png").stat().st_size > 5000
+    # re-processing the same observation replaces its row
+    record_offset(hist, replace(rows[0], offset_deg=0.0))
+    assert [r.offset_deg for r in read_history(hist)] == [0.0]
 
 
 def test_stitch_simulated_strips(framelets) -> None:
