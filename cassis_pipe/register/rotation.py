@@ -44,7 +44,7 @@ class OffsetSearch:
 
 def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | None = None,
                          reference: str = "PAN", centre_deg: float = 0.0,
-                         search_deg: float = 2.0, coarse_step_deg: float = 0.1,
+                         search_deg: float = 2.0, coarse_step_deg: float = 0.2,
                          tol_deg: float = 0.005, smooth_px: float = 0.0,
                          max_shift_px: float = 48.0, node_step_px: int = 16,
                          max_pairs: int | None = 12, min_overlap: float = 0.3,
