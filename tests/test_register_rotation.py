@@ -17,7 +17,7 @@ SEARCH = {"max_pairs": 4, "coarse_step_deg": 0.25, "search_deg": 2.0, "tol_deg":
 
 @pytest.fixture(scope="module")
 def obs():
-    return make_obs(n_exp=7, width=256, col0=896)
+    return make_obs(n_exp=6, width=256, col0=896)
 
 
 @pytest.fixture(scope="module")
