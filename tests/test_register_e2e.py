@@ -2,9 +2,10 @@
 ISDs at the COMMANDED angle; the register stage must recover the offset within 0.02 deg, log
 it to the history and stitch the strips.
 
-Input images are the simulator's pre-compression DN (``truth/dn``) corrected with the
-simulated calibration files (master bias, master flat, bad-pixel map): the decoder and the
-calibration stage are tested elsewhere."""
+Input images come from the telemetry: ``science.bin`` read by the stream reader, window data
+reassembled and JPEG-LS decoded (lossy, NEAR 3), then corrected with the simulated calibration
+files (master bias, master flat, bad-pixel map). The reassembly and the calibration here are
+minimal stand-ins for the level-0 and calibration stages, which are tested elsewhere."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import pytest
 from astropy.io import fits
 from scipy.ndimage import median_filter
 
+from cassis_pipe.codec.jpegls import decode
 from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.isd import read_isd
+from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.register.fringing import Framelet
 from cassis_pipe.register.history import read_history, record_offset
 from cassis_pipe.register.inputs import observation_framelets
@@ -27,6 +30,7 @@ from cassis_pipe.register.observation import register_observation
 from cassis_pipe.register.stitch import stitch_filter
 from cassis_pipe.sim.config import default_windows, make_config
 from cassis_pipe.sim.writer import simulate
+from cassis_pipe.telemetry.streams import read_science_stream
 
 TRUE_OFFSET_DEG = -0.35
 
@@ -47,6 +51,25 @@ def _bin_mean(a: np.ndarray, b: int) -> np.ndarray:
     return a.reshape(nl // b, b, ns // b, b).mean(axis=(1, 3))
 
 
+def _telemetry_dn(root: Path, uid: int) -> dict[tuple[int, int], np.ndarray]:
+    """DN per (window counter, exposure) from science.bin: frames read by the stream reader,
+    the window data reassembled by offset and JPEG-LS decoded (a minimal stand-in for the
+    level-0 stage)."""
+    res = read_science_stream((root / "science.bin").read_bytes())
+    assert not res.rejects
+    parts: dict[tuple[int, int], list] = {}
+    for f in res.frames:
+        if f.uid == uid:
+            parts.setdefault((f.window, f.sequence), []).append(f)
+    out = {}
+    for key, frames in parts.items():
+        frames.sort(key=lambda f: f.offset)
+        data = b"".join(f.data for f in frames)
+        assert len(data) == frames[0].total_length
+        out[key] = decode(data)
+    return out
+
+
 def _calibrated(root: Path, truth: dict) -> tuple[dict, dict, list[float]]:
     im = truth["images"][0]
     cal = root / truth["calibration"]["dir"]
@@ -54,19 +77,21 @@ def _calibrated(root: Path, truth: dict) -> tuple[dict, dict, list[float]]:
     flat = fits.getdata(cal / "master_flat.fits").astype(np.float64)
     bad = fits.getdata(cal / "bad_pixels.fits") != 0
     isds = {name: read_isd(root / path) for name, path in im["window_geometry"].items()}
+    dn_all = _telemetry_dn(root, im["uid"])
     images = {}
-    for k, files in enumerate(im["dn_files"]):
-        for f in files:
-            name = Path(f).stem.split("_")[0]
-            if name not in isds:
-                continue                                   # dark control windows
-            w = window_from_isd(isds[name])
-            sl = (slice(w.row0, w.row1 + 1), slice(w.col0, w.col1 + 1))
-            dn = np.load(root / f).astype(np.float64)
-            x = (dn - _bin_mean(bias[sl], w.binning)) / _bin_mean(
-                np.where(bad[sl], np.nan, flat[sl]), w.binning)
-            fill = median_filter(np.nan_to_num(x, nan=float(np.nanmedian(x))), 3)
-            images[(name, k)] = np.where(np.isfinite(x), x, fill)
+    for (counter, k), dn in dn_all.items():
+        if counter >= len(FILTER_ORDER):
+            continue                                       # dark control windows
+        name = FILTER_ORDER[counter]
+        truth_dn = np.load(root / im["dn_files"][k][counter])
+        near = truth["near"][name]
+        assert np.abs(dn.astype(np.int64) - truth_dn.astype(np.int64)).max() <= near
+        w = window_from_isd(isds[name])
+        sl = (slice(w.row0, w.row1 + 1), slice(w.col0, w.col1 + 1))
+        x = (dn.astype(np.float64) - _bin_mean(bias[sl], w.binning)) / _bin_mean(
+            np.where(bad[sl], np.nan, flat[sl]), w.binning)
+        fill = median_filter(np.nan_to_num(x, nan=float(np.nanmedian(x))), 3)
+        images[(name, k)] = np.where(np.isfinite(x), x, fill)
     return images, isds, im["exposure_et"]
 
 
