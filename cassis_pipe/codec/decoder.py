@@ -1,9 +1,12 @@
 """JPEG-LS scan decoder kernel (T.87 annex A, decoding side; single component, ILV = 0).
 
-Works on the destuffed bit string produced by :func:`bitio.destuff`, with a 64-bit bit cache in
-registers (``cache`` holds ``nb`` valid bits, most significant first; ``bp`` is the next byte).
-Indices are cast to ``uintp`` in the hot loop so numba emits no negative-index wraparound code.
-Status codes: 0 ok, -1 data exhausted (truncated), -2 invalid Golomb code, -4 run too long.
+Reads the stream bytes directly through a 64-bit bit cache kept in registers (``cache`` holds
+``nb`` valid bits, most significant first; ``bp`` is the next byte; stuffed bits are dropped
+while filling). Golomb prefixes are decoded with count-leading-zeros. Indices are cast to
+``uintp`` in the hot loop so numba emits no negative-index wraparound code. Every loop is bounded
+by the image size, and past the end of the data zeros are fed, so corrupt input always stops.
+Status codes: 0 ok, -1 data exhausted (truncated), -2 invalid Golomb code, -3 bad RST marker,
+-4 run longer than the line.
 """
 
 from __future__ import annotations

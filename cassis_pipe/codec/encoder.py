@@ -134,7 +134,10 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
                 o, acc, nacc, ff = _encode_value(out, o, acc, nacc, ff, merr, k, limit, qbpp)
                 update_regular(A, B, C, N, ctx, err, step, reset)
                 sgn_err = err if q > 0 else -err
-                cur[_U(x)] = fix_reconstructed(px + sgn_err * step, maxval, near, rng)
+                if near == 0:
+                    cur[_U(x)] = ix
+                else:
+                    cur[_U(x)] = fix_reconstructed(px + sgn_err * step, maxval, near, rng)
                 x += 1
                 continue
             # ---- run mode

@@ -1,4 +1,4 @@
-"""Deterministic 2-D/3-D lattice noise primitives (numba), with analytic gradients.
+"""Deterministic lattice hashing and 2-D value noise (numba), with analytic gradients.
 
 Coordinates are dimensionless (position divided by the feature wavelength). Values are in
 [-1, 1]; the gradient is with respect to the dimensionless coordinates.
@@ -19,6 +19,8 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
+_LO32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
 
 
 @nb.njit(cache=True, inline="always")
@@ -50,34 +52,6 @@ def _fade(t: float) -> tuple[float, float]:
     return t2 * t * (t * (t * 6.0 - 15.0) + 10.0), 30.0 * t2 * (t * (t - 2.0) + 1.0)
 
 
-@nb.njit(cache=True)
-def value_noise3(x: float, y: float, z: float, seed: np.uint64
-                 ) -> tuple[float, float, float, float]:
-    """Quintic-interpolated lattice value noise; returns (value, d/dx, d/dy, d/dz)."""
-    fx, fy, fz = np.floor(x), np.floor(y), np.floor(z)
-    ix, iy, iz = np.int64(fx), np.int64(fy), np.int64(fz)
-    ux, dux = _fade(x - fx)
-    uy, duy = _fade(y - fy)
-    uz, duz = _fade(z - fz)
-    a = 2.0 * unit_float(hash3(ix, iy, iz, seed)) - 1.0
-    b = 2.0 * unit_float(hash3(ix + 1, iy, iz, seed)) - 1.0
-    c = 2.0 * unit_float(hash3(ix, iy + 1, iz, seed)) - 1.0
-    d = 2.0 * unit_float(hash3(ix + 1, iy + 1, iz, seed)) - 1.0
-    e = 2.0 * unit_float(hash3(ix, iy, iz + 1, seed)) - 1.0
-    f = 2.0 * unit_float(hash3(ix + 1, iy, iz + 1, seed)) - 1.0
-    g = 2.0 * unit_float(hash3(ix, iy + 1, iz + 1, seed)) - 1.0
-    h = 2.0 * unit_float(hash3(ix + 1, iy + 1, iz + 1, seed)) - 1.0
-    k1, k2, k3 = b - a, c - a, e - a
-    k4, k5, k6 = a - b - c + d, a - c - e + g, a - b - e + f
-    k7 = -a + b + c - d + e - f - g + h
-    val = a + k1 * ux + k2 * uy + k3 * uz + k4 * ux * uy + k5 * uy * uz + k6 * uz * ux \
-        + k7 * ux * uy * uz
-    gx = dux * (k1 + k4 * uy + k6 * uz + k7 * uy * uz)
-    gy = duy * (k2 + k5 * uz + k4 * ux + k7 * uz * ux)
-    gz = duz * (k3 + k6 * ux + k5 * uy + k7 * ux * uy)
-    return val, gx, gy, gz
-
-
 @nb.njit(cache=True, inline="always")
 def hash2(ix: np.int64, iy: np.int64, seed: np.uint64) -> np.uint64:
     """64-bit hash of a 2-D integer lattice point and a seed."""
@@ -104,3 +78,31 @@ def value_noise2(x: float, y: float, seed: np.uint64) -> tuple[float, float, flo
     d = _corner(ix + 1, iy + 1, seed)
     k1, k2, k4 = b - a, c - a, a - b - c + d
     return (a + k1 * ux + k2 * uy + k4 * ux * uy, dux * (k1 + k4 * uy), duy * (k2 + k4 * ux))
+
+
+@nb.njit(cache=True)
+def value_noise2_pair(x: float, y: float, seed: np.uint64) -> tuple[float, float]:
+    """Two independent 2-D value noises (no gradients) from one set of lattice hashes: the high
+    and low 32 bits of each corner hash give the two fields."""
+    fx, fy = np.floor(x), np.floor(y)
+    ix, iy = np.int64(fx), np.int64(fy)
+    ux, _ = _fade(x - fx)
+    uy, _ = _fade(y - fy)
+    ha = hash2(ix, iy, seed)
+    hb = hash2(ix + 1, iy, seed)
+    hc = hash2(ix, iy + 1, seed)
+    hd = hash2(ix + 1, iy + 1, seed)
+    out1 = 0.0
+    out2 = 0.0
+    for k in range(2):
+        sh = np.uint64(32 * k)
+        a = 2.0 * float((ha >> sh) & _LO32) * _INV32 - 1.0
+        b = 2.0 * float((hb >> sh) & _LO32) * _INV32 - 1.0
+        c = 2.0 * float((hc >> sh) & _LO32) * _INV32 - 1.0
+        d = 2.0 * float((hd >> sh) & _LO32) * _INV32 - 1.0
+        v = a + (b - a) * ux + (c - a) * uy + (a - b - c + d) * ux * uy
+        if k == 0:
+            out1 = v
+        else:
+            out2 = v
+    return out1, out2

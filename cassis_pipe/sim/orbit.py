@@ -51,11 +51,6 @@ def state_bf(el: OrbitElements, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.einsum("nij,nj->ni", rot, pos), np.einsum("nij,nj->ni", rot, vel_rel)
 
 
-def bf_to_mi(t_s: np.ndarray, mars_rate_rad_s: float) -> np.ndarray:
-    """Body-fixed -> inertial coordinate matrices at times ``t_s`` (N, 3, 3)."""
-    return _rz(mars_rate_rad_s * np.atleast_1d(np.asarray(t_s, float)))
-
-
 def sc_attitude(pos: np.ndarray, vel: np.ndarray, yaw_deg: float) -> np.ndarray:
     """Body-fixed -> TGO_SPACECRAFT matrices (N, 3, 3) for a nadir-pointed spacecraft.
 

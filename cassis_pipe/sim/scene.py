@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from cassis_pipe.sim.noise import hash2, unit_float, value_noise2
+from cassis_pipe.sim.noise import hash2, unit_float, value_noise2, value_noise2_pair
 
 #: normal albedo of each colour unit in (PAN, RED, NIR, BLU) = 677, 835, 940, 497 nm
 UNIT_ALBEDO = np.array([
@@ -102,10 +102,8 @@ def _sig(v: float) -> float:
 def _units(x: float, y: float, seed: np.uint64, ice: bool, dune_frac: float
            ) -> tuple[float, float, float, float, float]:
     """Mixed albedo in the 4 bands and the dune weight in [0, 1] at (x, y) m."""
-    n1, _, _ = value_noise2(x / 9000.0, y / 9000.0, seed + np.uint64(80))
-    n1b, _, _ = value_noise2(x / 2300.0, y / 2300.0, seed + np.uint64(81))
-    n2, _, _ = value_noise2(x / 5000.0, y / 5000.0, seed + np.uint64(82))
-    n3, _, _ = value_noise2(x / 3000.0, y / 3000.0, seed + np.uint64(83))
+    n1, n2 = value_noise2_pair(x / 7000.0, y / 7000.0, seed + np.uint64(80))
+    n1b, n3 = value_noise2_pair(x / 2600.0, y / 2600.0, seed + np.uint64(81))
     w0 = _sig(8.0 * (n1 + 0.35 * n1b - 0.1))          # bright dust
     w2 = (1.0 - w0) * _sig(8.0 * n2)                  # dark basalt
     w1 = 1.0 - w0 - w2                                # intermediate
