@@ -1,10 +1,9 @@
-"""Level-2 map products and accuracy on small simulated observations (equatorial and polar,
-each with a non-zero rotation offset).
+"""Level-2 stages on small simulated observations (equatorial and polar, each with a non-zero
+rotation offset): rotation-offset search, stitching, map products, accuracy against truth.
 
 Level-1 I/F framelets come from the simulator's pre-compression DN calibrated with
-``cassis_pipe.calibrate`` (``pipeline.simlevel1``). The rotation offset used for mapping is the
-one recovered by the register library when it is importable, else the simulator's true offset
-(then the offset-recovery target is checked in test_level2_register.py only)."""
+``cassis_pipe.calibrate`` (``pipeline.simlevel1``); the telemetry -> level-1 chain is tested
+by the level-0/1 stages. The map products use the offset recovered by the rotation stage."""
 
 from __future__ import annotations
 
@@ -24,12 +23,14 @@ from cassis_pipe.pipeline.mapproducts import (
     map_observation,
     project_bands,
 )
+from cassis_pipe.pipeline.rotation import rotation_stage, stitch_stage
 from cassis_pipe.pipeline.simlevel1 import simulated_level1
 from cassis_pipe.products.crs import rasterio_crs, same_crs
 from cassis_pipe.products.geotiff import read_geotiff
 from cassis_pipe.products.images import COMPOSITES
 from cassis_pipe.products.pds4 import read_product
 from cassis_pipe.products.validate import validate_label
+from cassis_pipe.register.history import read_history
 from cassis_pipe.sim.config import make_config
 from cassis_pipe.sim.writer import simulate
 
@@ -41,14 +42,6 @@ CASES = {
 UTC = ("2019-08-23T00:00:00.000", "2019-08-23T00:00:02.500")
 
 
-def _offset(framelets, truth: dict) -> float:
-    try:
-        from cassis_pipe.pipeline.rotation import rotation_search
-    except ImportError:
-        return float(truth["rotation_offset_deg"])
-    return rotation_search(framelets)["offset_deg"]
-
-
 @pytest.fixture(scope="module", params=sorted(CASES))
 def mapped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     seed, over = CASES[request.param]
@@ -56,14 +49,18 @@ def mapped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     simulate(make_config("small", seed, over), sim)
     truth = json.loads((sim / "truth" / "truth.json").read_text())
     framelets, im = simulated_level1(sim)
-    offset = _offset(framelets, truth)
     out = tmp_path_factory.mktemp(f"map_{request.param}")
+    rdir = tmp_path_factory.mktemp(f"rotation_{request.param}")
+    rot = rotation_stage(framelets, im["observation_id"], UTC[0], im["commanded_rotation_deg"],
+                         rdir / "history.csv", rdir / "rotation_curve.png")
+    offset = rot["offset_deg"]
     stage, grid, mosaics = map_observation(framelets, im["observation_id"], offset, out,
                                            start_utc=UTC[0], stop_utc=UTC[1])
     acc = accuracy(mosaics, grid, sim / "truth", offset, truth["rotation_offset_deg"])
     write_json(out / "accuracy.json", acc)
     return {"case": request.param, "sim": sim, "out": out, "stage": stage, "grid": grid,
-            "mosaics": mosaics, "framelets": framelets, "truth": truth, "im": im}
+            "mosaics": mosaics, "framelets": framelets, "truth": truth, "im": im, "rot": rot,
+            "rdir": rdir}
 
 
 def test_accuracy_targets(mapped) -> None:
@@ -75,6 +72,35 @@ def test_accuracy_targets(mapped) -> None:
     assert acc["max_band_misregistration_px"] <= 0.25
     assert set(acc["band_misregistration_px"]["bands"]) == {"RED", "NIR", "BLU"}
     assert abs(acc["rotation_offset"]["error_deg"]) <= 0.02
+
+
+def test_rotation_stage(mapped) -> None:
+    rot, im = mapped["rot"], mapped["im"]
+    assert rot["ok"] and rot["files"] == {"expected": 2, "produced": 2}
+    assert rot["offset_deg"] == pytest.approx(mapped["truth"]["rotation_offset_deg"], abs=0.02)
+    assert rot["n_pairs"] >= 4 and not rot["diagnostics"]["at_search_edge"]
+    curve = np.array(rot["curve"])
+    assert curve[np.argmin(curve[:, 1]), 0] == pytest.approx(rot["offset_deg"], abs=1e-9)
+    rows = read_history(mapped["rdir"] / "history.csv")
+    assert [(r.observation_id, r.offset_deg) for r in rows] == [(im["observation_id"],
+                                                                 rot["offset_deg"])]
+    assert (mapped["rdir"] / "rotation_curve.png").stat().st_size > 5000
+
+
+def test_stitch_stage(mapped, tmp_path: Path) -> None:
+    im = mapped["im"]
+    st = stitch_stage(mapped["framelets"], im["observation_id"], im["uid"],
+                      mapped["rot"]["offset_deg"], tmp_path, start_utc=UTC[0], stop_utc=UTC[1])
+    assert st["ok"] and st["counts"] == {"expected": 4, "produced": 4, "missing": []}
+    for f, rec in st["filters"].items():
+        assert rec["framelets"] == 6 and len(rec["seams"]) == 5
+        assert all(s["refined"] for s in rec["seams"])
+        assert rec["max_seam_residual_px"] <= 0.1
+        assert rec["valid_fraction"] > 0.95
+        assert rec["product"].endswith(f"-{f.lower()}-{im['uid']}-sti")
+        xml = tmp_path / f"{rec['product']}.xml"
+        assert validate_label(xml) == []
+        assert read_product(xml).shape == tuple(rec["shape"])
 
 
 def test_wrong_offset_is_detected(mapped) -> None:
