@@ -78,6 +78,8 @@ def rotation_stage(framelets: Sequence[Level1Framelet], observation_id: str, utc
     """Search the offset, append/replace the observation's row in the history CSV, plot the
     cost curve (PNG). Returns the stage dict (offset, curve, diagnostics, file check)."""
     kw = {**SEARCH_DEFAULTS, **search}
+    for p in (history_path, plot_path):
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
     res = register_observation(_fill_invalid(register_framelets(framelets)), observation_id,
                                utc, commanded_rotation_deg, history_path, plot_path, **kw)
     d = _search_dict(res)
