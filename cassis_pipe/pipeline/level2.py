@@ -23,7 +23,12 @@ from cassis_pipe.instrument.detector import Window
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.plan import plan_from_files
 from cassis_pipe.mapping.grid import MapGrid
-from cassis_pipe.pipeline.accuracy import accuracy, write_json
+from cassis_pipe.pipeline.accuracy import (
+    AccuracyError,
+    accuracy,
+    band_misregistration,
+    write_json,
+)
 from cassis_pipe.pipeline.mapproducts import FILTER_ORDER, Level1Framelet, map_observation
 from cassis_pipe.pipeline.rotation import rotation_stage, stitch_stage
 from cassis_pipe.products.pds4 import read_product
@@ -139,11 +144,18 @@ def run_map(framelets: list[Level1Framelet], info: dict[str, Any], rotation_json
     """Map stage: products of every filter on one grid with the recovered offset; the grid is
     kept in the stage JSON (``grid``) for the accuracy stage."""
     offset = float(_read_json(rotation_json)["offset_deg"])
-    stage, _, _ = map_observation(framelets, info["observation_id"], offset, out_dir,
+    stage, _, mosaics = map_observation(framelets, info["observation_id"], offset, out_dir,
                                   start_utc=info["start_utc"], stop_utc=info["stop_utc"],
                                   pixel_m=pixel_m, expected_filters=expected_filters,
                                   exposure_duration_s=info.get("t_exp_s"),
                                   input_lids=info.get("input_lids", ()))
+    try:
+        mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
+        stage["band_misregistration_px"] = {
+            "reference": "PAN", "bands": mis,
+            "max": max((v["magnitude"] for v in mis.values()), default=None)}
+    except AccuracyError as exc:
+        stage["band_misregistration_px"] = {"reference": "PAN", "error": str(exc)}
     write_json(stage_json, stage)
     return stage
 

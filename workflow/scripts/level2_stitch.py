@@ -1,0 +1,10 @@
+# Per-filter stitched strips (thin wrapper of cassis_pipe.pipeline.level2.run_stitch).
+import _level2
+
+from cassis_pipe.pipeline.level2 import run_stitch
+
+sm = snakemake  # noqa: F821 - injected by Snakemake
+with _level2.run(sm) as ctx:
+    framelets, info = _level2.level1(sm)
+    ctx["stage"] = run_stitch(framelets, info, sm.input.rotation, sm.output.products,
+                              sm.output.stage)
