@@ -32,7 +32,8 @@ from cassis_pipe.register.stitch import stitch_filter
 
 SOFTWARE_VERSION = "0.1.0"
 #: Search settings of the pipeline (see docs/register.md for the meaning of each).
-SEARCH_DEFAULTS: dict[str, Any] = {"smooth_px": 1.0, "max_pairs": 6, "coarse_step_deg": 0.2}
+SEARCH_DEFAULTS: dict[str, Any] = {"smooth_px": 1.0, "max_pairs": 6, "coarse_step_deg": 0.2,
+                                   "tol_deg": 0.0005}
 
 
 def register_framelets(framelets: Sequence[Level1Framelet]) -> list[Framelet]:
