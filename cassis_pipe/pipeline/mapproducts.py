@@ -186,6 +186,7 @@ def map_observation(framelets: Sequence[Level1Framelet], observation_id: str,
              "rotation_offset_deg": float(rotation_offset_deg), "grid": grid.to_dict(),
              "framelets": n_in,
              "valid_pixels": {f: int(np.isfinite(m).sum()) for f, m in mosaics.items()},
-             "composites": sorted(c for c in COMPOSITES if any(c in p for p in files["png"])),
+             "composites": [c for c in COMPOSITES
+                            if f"{composite_name(observation_id, c)}.png" in files["png"]],
              "files": files, "counts": check, "ok": bool(check["ok"])}
     return stage, grid, mosaics

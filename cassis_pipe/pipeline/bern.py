@@ -1,0 +1,171 @@
+"""Real Bern level-1b framelets (Bern XML header + float32 DAT, values I/F) as level-1 input.
+
+* :func:`level1_record` maps a Bern header onto the level-1 record fields the level-2 stages
+  use (the ``level0.json`` record layout of the level-0 stage: key, filter, exposure time
+  code, start UTC, exposure time, detector window, binning);
+* :func:`assemble_exposure` puts the four filter framelets of one exposure into one
+  2048 x 2048 detector frame at their own windows (what ISIS ``tgocassisstitch`` does), NaN
+  where no window was read out;
+* :func:`write_assembled` writes that frame as a PDS4 calibrated product whose processing
+  record carries the Bern label values (exposure, rotation angle, Sun distance, absolute
+  calibration factor, windows, source products).
+
+The Bern headers' array unit "DN" is wrong: the values are I/F (shared/reference/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cassis_pipe.labels.bern import FrameletLabel, read_bern_label
+from cassis_pipe.labels.dat import dat_path_for, read_dat
+from cassis_pipe.products.metadata import (
+    FLOAT32_MISSING,
+    ProcessingRecord,
+    ProductMeta,
+    SpecialConstants,
+)
+from cassis_pipe.products.pds4 import write_product
+
+DETECTOR_PX = 2048
+
+
+class BernInputError(ValueError):
+    """A Bern framelet that cannot be used as level-1 input."""
+
+
+@dataclass(frozen=True, eq=False)
+class BernFramelet:
+    """One Bern level-1b framelet: its parsed header and I/F image (lines, samples)."""
+
+    label: FrameletLabel
+    image: np.ndarray
+
+    @property
+    def filter(self) -> str:
+        return str(self.label.filter)
+
+
+def read_bern_framelet(xml_path: str | Path) -> BernFramelet:
+    """Read a Bern header and its DAT (float32 I/F)."""
+    try:
+        label = read_bern_label(xml_path)
+        img = read_dat(dat_path_for(xml_path, label), label)
+    except (OSError, ValueError) as exc:
+        raise BernInputError(f"{xml_path}: {exc}") from exc
+    if label.filter is None or label.window is None:
+        raise BernInputError(f"{xml_path}: no filter or window in the header")
+    return BernFramelet(label, np.asarray(img, dtype=np.float32))
+
+
+def _iso(t: Any) -> str | None:
+    if t is None:
+        return None
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}"
+
+
+def level1_record(fr: BernFramelet) -> dict[str, Any]:
+    """The level-1 record of a Bern framelet (field names of the level-0 stage's records)."""
+    lb, w = fr.label, fr.label.window
+    assert w is not None
+    bin_factor = 2 if w.binning == 1 else 1
+    return {
+        "uid": lb.uid, "window": lb.window_counter, "sequence": lb.sequence_counter,
+        "filter": lb.filter, "image_index": 0,
+        "exposure_timecode": lb.exposure_timestamp_hex, "start_utc": _iso(lb.acquisition_time),
+        "t_exp_s": lb.exposure_time_s, "binning": w.binning, "bin_factor": bin_factor,
+        "detector_window": {"row0": w.start_row, "col0": w.start_col, "rows": w.rows,
+                            "cols": w.cols},
+        "shape": list(fr.image.shape), "expanded": lb.expanded,
+        "rotation_deg": lb.rotation_deg, "heliocentric_distance_au": lb.heliocentric_distance_au,
+        "absolute_calibration": lb.absolute_calibration,
+        "source": Path(lb.source).name,
+    }
+
+
+def assemble_exposure(framelets: Sequence[BernFramelet]
+                      ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """One detector frame (2048 x 2048 float32, NaN outside the windows) from the filter
+    framelets of ONE exposure, each placed at its own window's first row/column. A window
+    whose image is smaller than its extent (e.g. a cropped file) is placed as far as the image
+    goes; one larger than the detector is refused. Returns (frame, placements)."""
+    if not framelets:
+        raise BernInputError("no framelet to assemble")
+    keys = {(f.label.uid, f.label.sequence_counter) for f in framelets}
+    if len(keys) != 1:
+        raise BernInputError(f"framelets of several exposures: {sorted(keys, key=str)}")
+    frame = np.full((DETECTOR_PX, DETECTOR_PX), np.nan, dtype=np.float32)
+    placed: list[dict[str, Any]] = []
+    for f in sorted(framelets, key=lambda f: f.label.window_counter or 0):
+        w = f.label.window
+        assert w is not None
+        nl, ns = f.image.shape
+        if w.start_row + nl > DETECTOR_PX or w.start_col + ns > DETECTOR_PX:
+            raise BernInputError(f"{f.filter}: image {f.image.shape} at ({w.start_row}, "
+                                 f"{w.start_col}) leaves the detector")
+        img = np.where(np.isfinite(f.image) & (f.image > -1e30), f.image, np.nan)
+        frame[w.start_row:w.start_row + nl, w.start_col:w.start_col + ns] = img
+        placed.append({"filter": f.filter, "row0": w.start_row, "col0": w.start_col,
+                       "lines": nl, "samples": ns, "window_rows": w.rows,
+                       "window_cols": w.cols, "complete": (nl, ns) == (w.rows, w.cols)})
+    return frame, placed
+
+
+def assembled_name(fr: BernFramelet) -> str:
+    """Product name of an assembled exposure: the Bern name with 'FRAME' for the filter."""
+    lb = fr.label
+    t = lb.acquisition_time
+    stamp = t.strftime("%Y-%m-%dt%H.%M.%S.") + f"{t.microsecond // 1000:03d}" if t else "unknown"
+    return f"cas-{(lb.mission_phase or 'xxx').lower()}-{stamp}-frame-{lb.sequence_counter:03d}-b1"
+
+
+def write_assembled(out_dir: str | Path, framelets: Sequence[BernFramelet]
+                    ) -> tuple[Path, Path, dict[str, Any]]:
+    """Assemble one exposure and write it as a PDS4 ``calibrated`` float32 product (missing =
+    lowest float32). The Bern values are carried as processing parameters. Returns
+    (dat, xml, stage-style record)."""
+    frame, placed = assemble_exposure(framelets)
+    ref = sorted(framelets, key=lambda f: f.label.window_counter or 0)[0].label
+    start = ref.acquisition_time
+    if start is None or ref.exposure_time_s is None:
+        raise BernInputError("no acquisition time or exposure time in the header")
+    stop = start + timedelta(seconds=ref.exposure_time_s)
+
+    def g(x: Any) -> str:
+        return "" if x is None else (f"{x:.9g}" if isinstance(x, float) else str(x))
+
+    params = [("uid", g(ref.uid)), ("sequence_counter", g(ref.sequence_counter)),
+              ("exposure_time_s", g(ref.exposure_time_s)), ("rotation_deg", g(ref.rotation_deg)),
+              ("heliocentric_distance_au", g(ref.heliocentric_distance_au)),
+              ("exposure_timecode", g(ref.exposure_timestamp_hex)),
+              ("num_exp", g(ref.num_exp)), ("step_exp_us", g(ref.step_exp_us))]
+    for f in sorted(framelets, key=lambda f: f.label.window_counter or 0):
+        w = f.label.window
+        assert w is not None
+        params += [(f"{f.filter}_window_rows", f"{w.start_row}-{w.end_row}"),
+                   (f"{f.filter}_window_cols", f"{w.start_col}-{w.end_col}"),
+                   (f"{f.filter}_absolute_calibration", g(f.label.absolute_calibration)),
+                   (f"{f.filter}_source", Path(f.label.source).name)]
+    name = assembled_name(framelets[0])
+    meta = ProductMeta(
+        name=name, level="calibrated", start_utc=_iso(start) or "", stop_utc=_iso(stop) or "",
+        modification_date=start.strftime("%Y-%m-%d"),
+        title=f"CaSSIS exposure {ref.sequence_counter} assembled on the detector", unit="I/F",
+        exposure_duration_s=ref.exposure_time_s,
+        description="Bern level-1b filter framelets of one exposure placed at their detector "
+                    "windows (2048 x 2048, missing outside the windows).",
+        special=SpecialConstants(missing=FLOAT32_MISSING),
+        processing=ProcessingRecord(description="cassis-pipe: Bern level-1b exposure assembly",
+                                    parameters=tuple(params)))
+    arr = np.where(np.isfinite(frame), frame, np.float32(FLOAT32_MISSING)).astype(np.float32)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dat, xml = write_product(out, meta, arr)
+    return Path(dat), Path(xml), {"product": name, "placements": placed,
+                                  "records": [level1_record(f) for f in framelets]}
