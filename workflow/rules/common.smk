@@ -91,15 +91,19 @@ def sim_config(wildcards):
 
 
 def calibration_dir(wildcards):
-    """Version directory of the calibration files of an observation."""
+    """Version directory of an observation's calibration files (sheet column calibration_dir,
+    else <raw_dir>/calibration for simulated rows, else the config's calibration_dir)."""
     row = OBSERVATIONS[wildcards.obs]
-    base = f"{raw_dir(wildcards.obs)}/calibration" if row["simulate"] else CALDIR
+    base = row.get("calibration_dir") or (
+        f"{raw_dir(wildcards.obs)}/calibration" if row["simulate"] else CALDIR
+    )
     return f"{base}/{row['calibration_version']}"
 
 
 def calibration_input(wildcards):
     """What the calibration files come from: the simulation, or the manifest on disk."""
-    if OBSERVATIONS[wildcards.obs]["simulate"]:
+    row = OBSERVATIONS[wildcards.obs]
+    if row["simulate"] and not row.get("calibration_dir"):
         return raw_file(wildcards, "simulate.json")
     return f"{calibration_dir(wildcards)}/manifest.json"
 
