@@ -235,3 +235,28 @@ def test_flown_compressed_size_supports_ratio_decision(data_dir):
     size = len(encode(dn.astype(np.uint16), near=near_for_ratio_id(520), bits_per_sample=14))
     assert abs(size / 287148 - 1) < 0.03
     assert dn.size * 2 / 287148 == pytest.approx(3.195, abs=1e-3)
+
+
+def test_decode_batch_restores_thread_count():
+    import numba
+
+    before = numba.get_num_threads()
+    decode_batch([encode(make("terrain", (8, 8), 8, seed=1))], threads=1)
+    assert numba.get_num_threads() == before
+
+
+def test_encode_accepts_other_integer_layouts():
+    img = make("terrain", (20, 30), 12, seed=6)
+    ref = encode(img, bits_per_sample=12)
+    assert encode(np.asfortranarray(img), bits_per_sample=12) == ref
+    assert encode(img.astype(np.int32), bits_per_sample=12) == ref
+    assert encode(img[:, ::-1][:, ::-1], bits_per_sample=12) == ref
+
+
+def test_fill_bytes_before_eoi_and_rst():
+    img = make("terrain", (20, 20), 12, seed=8)
+    data = encode(img, bits_per_sample=12, restart_interval=5)
+    padded = data[:-2] + b"\xff\xff\xff\xd9"
+    i = data.index(b"\xff\xd0")
+    padded = padded[:i] + b"\xff\xff" + padded[i:]
+    np.testing.assert_array_equal(decode(padded), img)

@@ -3,6 +3,8 @@ array of the declared shape or raise JpegLsError -- never crash, hang or raise a
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,15 +14,16 @@ from cassis_pipe.codec import JpegLsError, decode, decode_batch, encode
 from cassis_pipe.codec.testimages import make
 
 
-def _seeds() -> list[bytes]:
-    return [
+@lru_cache(maxsize=1)
+def _seeds() -> tuple[bytes, ...]:
+    return (
         encode(make("terrain", (24, 31), 14, seed=1), bits_per_sample=14),
         encode(make("noisy", (17, 20), 8, seed=2), near=3),
         encode(make("saturated", (20, 16), 16, seed=3), near=1, restart_interval=4),
         encode(make("flat", (30, 9), 12, seed=4), bits_per_sample=12),
         encode(make("terrain", (12, 12), 5, seed=5), bits_per_sample=5, thresholds=(3, 5, 9),
                reset=20),
-    ]
+    )
 
 
 def _try(data: bytes) -> bool:

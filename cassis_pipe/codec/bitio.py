@@ -36,7 +36,7 @@ def put_bits(
     return o, acc, nacc, ff
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def put_zeros(
     out: np.ndarray, o: int, acc: int, nacc: int, ff: bool, n: int
 ) -> tuple[int, int, int, bool]:

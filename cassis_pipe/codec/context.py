@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import leading_zeros
 
 MAX_C = 127
 MIN_C = -128
@@ -57,9 +58,11 @@ def predict_med(ra: int, rb: int, rc: int) -> int:
 
 @njit(cache=True, inline="always")
 def golomb_k(a: int, n: int) -> int:
-    """Smallest k with n * 2**k >= a (T.87 A.5.1), capped at 60 (only reachable on corrupt data)."""
-    k = 0
-    while (n << k) < a and k < 60:
+    """Smallest k with n * 2**k >= a (T.87 A.5.1), via count-leading-zeros (n >= 1)."""
+    if n >= a:
+        return 0
+    k = leading_zeros(n) - leading_zeros(a)
+    if (n << k) < a:
         k += 1
     return k
 

@@ -1,9 +1,12 @@
 """JPEG-LS scan decoder kernel (T.87 annex A, decoding side; single component, ILV = 0).
 
-Works on the destuffed bit string produced by :func:`bitio.destuff`, with a 64-bit bit cache in
-registers (``cache`` holds ``nb`` valid bits, most significant first; ``bp`` is the next byte).
-Indices are cast to ``uintp`` in the hot loop so numba emits no negative-index wraparound code.
-Status codes: 0 ok, -1 data exhausted (truncated), -2 invalid Golomb code, -4 run too long.
+Reads the stream bytes directly through a 64-bit bit cache kept in registers (``cache`` holds
+``nb`` valid bits, most significant first; ``bp`` is the next byte; stuffed bits are dropped
+while filling). Golomb prefixes are decoded with count-leading-zeros. Indices are cast to
+``uintp`` in the hot loop so numba emits no negative-index wraparound code. Every loop is bounded
+by the image size, and past the end of the data zeros are fed, so corrupt input always stops.
+Status codes: 0 ok, -1 data exhausted (truncated), -2 invalid Golomb code, -3 bad RST marker,
+-4 run longer than the line.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import leading_zeros
 
-from .context import derived, fix_reconstructed, predict_med, quant_lut
+from .context import derived, fix_reconstructed, golomb_k, predict_med, quant_lut
 from .params import J_TABLE
 
 OK = 0
@@ -55,17 +58,6 @@ def _fill(
         nb += 8
         bp += 1
     return cache, nb, bp, end
-
-
-@njit(cache=True, inline="always")
-def _golomb_k(a: int, n: int) -> int:
-    """Smallest k with n * 2**k >= a (T.87 A.5.1), via count-leading-zeros."""
-    if n >= a:
-        return 0
-    k = leading_zeros(n) - leading_zeros(a)
-    if (n << k) < a:
-        k += 1
-    return k
 
 
 @njit(cache=True, inline="always")
@@ -160,11 +152,10 @@ def decode_scan(
     n = data.shape[0]
     rng, qbpp, limit = derived(maxval, near)
     step = 2 * near + 1
-    q81 = quant_lut(maxval, near, prm[4], prm[5], prm[6], 81)
-    q9 = quant_lut(maxval, near, prm[4], prm[5], prm[6], 9)
-    q1 = quant_lut(maxval, near, prm[4], prm[5], prm[6], 1)
+    rng_step = rng * step
+    ql = quant_lut(maxval, near, prm[4], prm[5], prm[6], 1).astype(np.int8)
     jt = J_TABLE.copy()
-    lines = np.zeros((2, width + 2), dtype=np.int64)
+    lines = np.zeros((2, width + 2), dtype=np.int32)
     ctx = np.zeros((365, 4), dtype=np.int64)
     RA = np.zeros(2, dtype=np.int64)
     RN = np.zeros(2, dtype=np.int64)
@@ -206,13 +197,13 @@ def decode_scan(
         prev[width + 1] = prev[width]
         cur[0] = prev[1]
         x = 1
-        rc = prev[0]
-        rb = prev[1]
+        rc = np.int64(prev[0])
+        rb = np.int64(prev[1])
         while x <= width:
-            ra = cur[_U(x - 1)]
-            rd = prev[_U(x + 1)]
-            q = (q81[_U(rd - rb + maxval)] + q9[_U(rb - rc + maxval)]
-                 + q1[_U(rc - ra + maxval)])
+            ra = np.int64(cur[_U(x - 1)])
+            rd = np.int64(prev[_U(x + 1)])
+            q = (81 * np.int64(ql[_U(rd - rb + maxval)]) + 9 * np.int64(ql[_U(rb - rc + maxval)])
+                 + np.int64(ql[_U(rc - ra + maxval)]))
             if q != 0:
                 # ---- regular mode
                 c = -q if q < 0 else q
@@ -220,7 +211,7 @@ def decode_scan(
                 b_ = ctx[c, _B]
                 c_ = ctx[c, _C]
                 n_ = ctx[c, _N]
-                k = _golomb_k(a_, n_)
+                k = golomb_k(a_, n_)
                 px = predict_med(ra, rb, rc)
                 px = px + c_ if q > 0 else px - c_
                 if px < 0:
@@ -272,7 +263,14 @@ def decode_scan(
                     elif rx > maxval:
                         rx = maxval
                 else:
-                    rx = fix_reconstructed(rx, maxval, near, rng)
+                    if rx < -near:
+                        rx += rng_step
+                    elif rx > maxval + near:
+                        rx -= rng_step
+                    if rx < 0:
+                        rx = 0
+                    elif rx > maxval:
+                        rx = maxval
                 cur[_U(x)] = rx
                 x += 1
                 rc = rb
@@ -314,7 +312,7 @@ def decode_scan(
             if x > width:
                 break
             # ---- run interruption sample
-            rb = prev[_U(x)]
+            rb = np.int64(prev[_U(x)])
             if abs(ra - rb) <= near:
                 t = 1
                 px = ra
@@ -323,7 +321,7 @@ def decode_scan(
                 t = 0
                 px = rb
                 sgn = 1 if rb > ra else -1
-            k = _golomb_k(RA[t] + (RN[t] >> 1) * t, RN[t])
+            k = golomb_k(RA[t] + (RN[t] >> 1) * t, RN[t])
             em, cache, nb, bp, end = _decode_value(
                 data, cache, nb, bp, end, k, limit - jt[ri] - 1, qbpp
             )
@@ -348,8 +346,8 @@ def decode_scan(
             if ri > 0:
                 ri -= 1
             x += 1
-            rc = prev[_U(x - 1)]
-            rb = prev[_U(x)]
+            rc = np.int64(prev[_U(x - 1)])
+            rb = np.int64(prev[_U(x)])
         for i in range(width):
             out[y, i] = cur[i + 1]
         if _overrun(nb, bp, end):

@@ -23,6 +23,8 @@ from .context import (
 )
 from .params import J_TABLE
 
+_U = np.uintp
+
 
 @njit(cache=True, inline="always")
 def _quantize_err(e: int, near: int, rng: int) -> int:
@@ -47,6 +49,8 @@ def _encode_value(
     """Limited-length Golomb code of a mapped error ``value`` with parameter ``k`` (A.5.3)."""
     high = value >> k
     cap = limit - qbpp - 1
+    if high < cap and high + k < 32:
+        return put_bits(out, o, acc, nacc, ff, (1 << k) | (value & ((1 << k) - 1)), high + 1 + k)
     if high < cap:
         o, acc, nacc, ff = put_zeros(out, o, acc, nacc, ff, high)
         o, acc, nacc, ff = put_bits(out, o, acc, nacc, ff, 1, 1)
@@ -72,10 +76,11 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
     ri_lines = prm[8]
     rng, qbpp, limit = derived(maxval, near)
     step = 2 * near + 1
-    q81 = quant_lut(maxval, near, prm[4], prm[5], prm[6], 81)
-    q9 = quant_lut(maxval, near, prm[4], prm[5], prm[6], 9)
-    q1 = quant_lut(maxval, near, prm[4], prm[5], prm[6], 1)
-    lines = np.zeros((2, width + 2), dtype=np.int64)
+    ql = quant_lut(maxval, near, prm[4], prm[5], prm[6], 1).astype(np.int8)
+    qerr = np.empty(2 * maxval + 1, dtype=np.int32)  # near-lossless quantisation of -maxval..
+    for i in range(2 * maxval + 1):
+        qerr[i] = _quantize_err(i - maxval, near, rng)
+    lines = np.zeros((2, width + 2), dtype=np.int32)
     A, B, C, N, RA, RN, RNn = init_contexts(rng)
     ri = 0
     o = 0
@@ -103,12 +108,13 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
         row = img[y]
         x = 1
         while x <= width:
-            ra = cur[x - 1]
-            rb = prev[x]
-            rc = prev[x - 1]
-            rd = prev[x + 1]
-            q = q81[rd - rb + maxval] + q9[rb - rc + maxval] + q1[rc - ra + maxval]
-            ix = np.int64(row[x - 1])
+            ra = np.int64(cur[_U(x - 1)])
+            rb = np.int64(prev[_U(x)])
+            rc = np.int64(prev[_U(x - 1)])
+            rd = np.int64(prev[_U(x + 1)])
+            q = (81 * np.int64(ql[_U(rd - rb + maxval)]) + 9 * np.int64(ql[_U(rb - rc + maxval)])
+                 + np.int64(ql[_U(rc - ra + maxval)]))
+            ix = np.int64(row[_U(x - 1)])
             if q != 0:
                 ctx = -q if q < 0 else q
                 k = golomb_k(A[ctx], N[ctx])
@@ -122,19 +128,22 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
                 elif px > maxval:
                     px = maxval
                 e = ix - px if q > 0 else px - ix
-                err = _quantize_err(e, near, rng)
+                err = np.int64(qerr[_U(e + maxval)])
                 me = -err - 1 if (k == 0 and near == 0 and 2 * B[ctx] <= -N[ctx]) else err
                 merr = 2 * me if me >= 0 else -2 * me - 1
                 o, acc, nacc, ff = _encode_value(out, o, acc, nacc, ff, merr, k, limit, qbpp)
                 update_regular(A, B, C, N, ctx, err, step, reset)
                 sgn_err = err if q > 0 else -err
-                cur[x] = fix_reconstructed(px + sgn_err * step, maxval, near, rng)
+                if near == 0:
+                    cur[_U(x)] = ix
+                else:
+                    cur[_U(x)] = fix_reconstructed(px + sgn_err * step, maxval, near, rng)
                 x += 1
                 continue
             # ---- run mode
             run = 0
-            while x + run <= width and abs(np.int64(row[x + run - 1]) - ra) <= near:
-                cur[x + run] = ra
+            while x + run <= width and abs(np.int64(row[_U(x + run - 1)]) - ra) <= near:
+                cur[_U(x + run)] = ra
                 run += 1
             eol = x + run > width
             x += run
@@ -149,8 +158,8 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
                 break
             o, acc, nacc, ff = put_bits(out, o, acc, nacc, ff, run, J_TABLE[ri] + 1)
             # ---- run interruption sample
-            rb = prev[x]
-            ix = np.int64(row[x - 1])
+            rb = np.int64(prev[_U(x)])
+            ix = np.int64(row[_U(x - 1)])
             if abs(ra - rb) <= near:
                 t = 1
                 px = ra
@@ -159,7 +168,7 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
                 t = 0
                 px = rb
                 sgn = 1 if rb > ra else -1
-            err = _quantize_err(sgn * (ix - px), near, rng)
+            err = np.int64(qerr[_U(sgn * (ix - px) + maxval)])
             k = run_k(RA, RN, t)
             if k == 0 and err > 0 and 2 * RNn[t] < RN[t]:
                 mp = 1
@@ -172,7 +181,7 @@ def encode_scan(img: np.ndarray, prm: np.ndarray, out: np.ndarray) -> int:
                 out, o, acc, nacc, ff, em, k, limit - J_TABLE[ri] - 1, qbpp
             )
             update_run(RA, RN, RNn, t, err, em, reset)
-            cur[x] = fix_reconstructed(px + sgn * err * step, maxval, near, rng)
+            cur[_U(x)] = fix_reconstructed(px + sgn * err * step, maxval, near, rng)
             if ri > 0:
                 ri -= 1
             x += 1

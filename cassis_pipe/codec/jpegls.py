@@ -12,7 +12,7 @@ import numpy as np
 
 from ..parallel import set_threads
 from .decoder import E_CODE, E_RESTART, E_RUN, E_TRUNCATED, OK, decode_many, decode_scan
-from .encoder import encode_scan
+from .encoder import encode_scan, worst_case_bytes
 from .errors import JpegLsError
 from .markers import EOI, Header, parse_header, write_header
 from .params import resolve_params
@@ -29,6 +29,8 @@ def _check(data: bytes, hdr: Header, st: int, pos: int) -> None:
     """Raise for a failed scan, or when EOI does not follow the scan."""
     if st != OK:
         raise JpegLsError(_REASONS.get(st, "corrupt data"), int(pos))
+    while pos + 2 < len(data) and data[pos + 1] == 0xFF:
+        pos += 1  # fill bytes before the marker
     if pos + 1 >= len(data) or data[pos + 1] != EOI:
         raise JpegLsError("missing EOI after the scan", int(pos))
 
@@ -121,8 +123,6 @@ def encode(
     if img.size and (int(img.min()) < 0 or int(img.max()) > p.maxval):
         raise JpegLsError(f"sample values outside 0..{p.maxval} for {bits} bits")
     src = np.ascontiguousarray(img, dtype=np.uint16)
-    from .encoder import worst_case_bytes
-
     out = np.empty(worst_case_bytes(w, h, bits, p.n_intervals), dtype=np.uint8)
     n = encode_scan(src, p.as_array(), out)
     return write_header(p) + out[:n].tobytes() + b"\xff\xd9"
