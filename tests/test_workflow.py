@@ -152,6 +152,7 @@ def test_kill_mid_run_then_rerun_completes_identically(clean: Path, tmp_path: Pa
     assert tree(d / "results") == tree(clean / "results")
 
 
+@pytest.mark.slow  # also covered by test_pipeline.py and the simulator's faults (workflow_sim)
 def test_dropped_framelet_reported_and_the_rest_produced(tmp_path: Path) -> None:
     lost = (272536398, 3, 1)  # BLU, exposure 1
     d = synthetic_workdir(tmp_path, drop=(lost,))

@@ -6,25 +6,39 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from cassis_pipe.pipeline.common import PipelineError, write_json
 
 
 def run_simulate(out_dir: str | Path, observation_id: str, *, size: str = "small",
                  seed: int = 1, config_path: str | Path | None = None,
-                 stage_json: str | Path | None = None) -> dict[str, Any]:
+                 kernels_dir: str | Path | None = None, stage_json: str | Path | None = None,
+                 ) -> dict[str, Any]:
     """Simulate into ``out_dir`` (science.bin, tc.bin, hk.bin, geometry/, calibration/,
     truth/) with ``cassis_pipe.sim``; check that it produced ``observation_id``.
+    ``kernels_dir`` (SCLK + LSK for the simulator's time conversion) is passed to the simulator
+    unless the YAML sets ``orbit.kernels_dir``: an installed package has no tests/data/kernels.
 
     Returns the stage JSON (written to ``stage_json`` when given). No wall-clock times in it.
     """
     try:
-        from cassis_pipe.sim.config import load_config
+        from cassis_pipe.sim.config import make_config
         from cassis_pipe.sim.writer import simulate
     except ImportError as exc:
         raise PipelineError(f"the simulator (cassis_pipe.sim) is not available: {exc}") from exc
     try:
-        cfg = load_config(Path(config_path) if config_path else None, size, seed)
-    except (OSError, ValueError, TypeError) as exc:
+        overrides: dict[str, Any] = {}
+        if config_path:
+            overrides = yaml.safe_load(Path(config_path).read_text()) or {}
+            if not isinstance(overrides, dict):
+                raise ValueError("top level must be a mapping")
+        if kernels_dir is not None:
+            orbit = dict(overrides.get("orbit") or {})
+            orbit.setdefault("kernels_dir", str(kernels_dir))
+            overrides["orbit"] = orbit
+        cfg = make_config(size, seed, overrides)
+    except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
         raise PipelineError(f"simulator configuration {config_path}: {exc}") from exc
     out = Path(out_dir)
     summary = simulate(cfg, out)

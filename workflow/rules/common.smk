@@ -44,6 +44,7 @@ SIMROOT = SIM.get("raw_root", "resources/sample/raw")
 SIMULATED = [o for o, row in OBSERVATIONS.items() if row["simulate"]]
 SCLK = repo_path(config["kernels"]["sclk"])
 LSK = repo_path(config["kernels"]["lsk"])
+KERNELS_DIR = str(Path(SCLK).parent)  # the simulator wants its SCLK and LSK in one directory
 LEVEL0 = config.get("level0", {})
 CALIB = config.get("calibration", {})
 

@@ -17,6 +17,7 @@ rule simulate:
         size=SIM["size"],
         seed=SIM["seed"],
         sim_config=first_sim_config,
+        kernels_dir=KERNELS_DIR,
     log:
         f"{LOGS}/{{obs}}/simulate.log",
     benchmark:

@@ -8,4 +8,5 @@ with stage_run(snakemake) as ctx:  # noqa: F821 - injected by Snakemake
     sm = snakemake  # noqa: F821
     ctx["stage"] = run_simulate(sm.params.out_dir, sm.wildcards.obs, size=sm.params.size,
                                 seed=sm.params.seed, config_path=sm.params.sim_config,
+                                kernels_dir=sm.params.kernels_dir,
                                 stage_json=sm.output.stage)
