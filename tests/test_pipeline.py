@@ -102,7 +102,7 @@ def test_labels_valid_and_record_calibration(clean_run) -> None:
 
 def test_level1_iof_matches_the_definition(clean_run, tmp_path: Path) -> None:
     """Flat 1, bias 100 DN, constant straylight (order 0: the control windows' mean c):
-    I/F = (DN - 100 - c) K r_h^2 / t_exp, binned NIR included (2x2 mean on board)."""
+    I/F = (DN - 100 - c) K r_h^2 / t_exp; the 2x2 binned NIR is expanded to full resolution."""
     raw, res, obs, st = clean_run
     stage = run_calibrate(
         res / "level0" / "level0.json", res / "level0" / "framelets", raw / "tc.bin",
@@ -114,7 +114,9 @@ def test_level1_iof_matches_the_definition(clean_run, tmp_path: Path) -> None:
         rec = l0[(p["uid"], p["window"], p["sequence"])]
         dn = read_product(res / "level0" / "framelets" / f"{rec['product']}.xml")
         iof = read_product(tmp_path / "l1" / f"{p['product']}.xml")
-        assert iof.dtype == np.float32 and iof.shape == dn.shape
+        f = rec["bin_factor"]
+        assert iof.dtype == np.float32 and iof.shape == (dn.shape[0] * f, dn.shape[1] * f)
+        iof = iof[::f, ::f]  # binned pixel (i, j) sits on (2i, 2j) after bilinear expansion
         factor = iof_per_dn(K_TABLE[p["filter"]], R_H_AU, rec["t_exp_s"])
         assert p["stats"]["iof_per_dn"] == pytest.approx(factor, rel=1e-12)
         expect = (dn - BIAS_DN - p["stats"]["straylight_mean_dn"]) * factor

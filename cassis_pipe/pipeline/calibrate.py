@@ -77,7 +77,8 @@ def _calibration_record(cal_dir: Path, calset: CalSet) -> tuple[tuple[str, ...],
 
 
 def _meta(rec: dict[str, Any], stats: dict[str, Any], stem: str, calset: CalSet,
-          cal_files: tuple[str, ...], cal_sums: tuple, raw_lid: str) -> ProductMeta:
+          cal_files: tuple[str, ...], cal_sums: tuple, raw_lid: str,
+          expand: str | None) -> ProductMeta:
     def f(x: Any) -> str:
         return f"{x:.9g}" if isinstance(x, float) else str(x)
 
@@ -89,7 +90,10 @@ def _meta(rec: dict[str, Any], stats: dict[str, Any], stem: str, calset: CalSet,
               ("bad_pixels_replaced", f(stats["bad_px"])),
               ("unfilled_pixels", f(stats["unfilled_px"])),
               ("straylight_order", f(stats.get("straylight_order"))),
-              ("straylight_mean_dn", f(stats.get("straylight_mean_dn"))), *cal_sums)
+              ("straylight_mean_dn", f(stats.get("straylight_mean_dn"))),
+              ("onboard_binning_factor", f(rec["bin_factor"])),
+              ("binned_expansion", str(expand) if rec["bin_factor"] > 1 else "none"),
+              *cal_sums)
     stop = parse_utc(rec["start_utc"]) + timedelta(seconds=rec["t_exp_s"] or 0.0)
     return ProductMeta(
         name=stem, level="calibrated", start_utc=rec["start_utc"],
@@ -129,11 +133,14 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
                   calibration_version: str | None = None, geometry_dir: str | Path | None = None,
                   r_h_au: float | None = None, straylight_order: int = 1,
                   threads: int | None = None, quicklook_max_side: int = 1024,
+                  expand_binned: str | None = "bilinear",
                   colour_filters: Collection[str] = COLOUR_FILTERS) -> dict[str, Any]:
     """Calibrate every colour framelet listed in the level-0 stage JSON.
 
     ``calibration_dir`` is the version directory (or its parent with ``calibration_version``);
     r_h comes from the ISD in ``geometry_dir`` (``<observation id>.json``), else ``r_h_au``.
+    2 x 2 binned windows are expanded to full resolution with ``expand_binned`` ("bilinear" as
+    the Bern level-1b files, "replicate", or None to keep them binned).
     Returns (and writes to ``stage_json``) the stage JSON.
     """
     l0 = read_json(level0_json)
@@ -183,12 +190,14 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
                 continue
             try:
                 iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
-                                                      straylight=model, threads=threads)
+                                                      straylight=model, threads=threads,
+                                                      expand_mode=expand_binned)
                 key = (rec["uid"], rec["window"], rec["sequence"])
                 stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
                                     rec["t_exp_s"], rec["image_index"]).file_stem()
                 raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
-                meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid)
+                meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
+                             expand_binned)
                 arr = np.where(np.isfinite(iof), iof, FLOAT32_MISSING).astype(np.float32)
                 write_product(out, meta, arr)
             except (ProductError, ValueError) as exc:

@@ -17,6 +17,7 @@ rule calibrate:
         heliocentric_au=heliocentric_au,
         straylight_order=CALIB.get("straylight_order", 1),
         quicklook_max_side=CALIB.get("quicklook_max_side", 1024),
+        expand_binned=EXPAND_BINNED,
     log:
         f"{LOGS}/{{obs}}/calibrate.log",
     benchmark:

@@ -47,6 +47,8 @@ LSK = repo_path(config["kernels"]["lsk"])
 KERNELS_DIR = str(Path(SCLK).parent)  # the simulator wants its SCLK and LSK in one directory
 LEVEL0 = config.get("level0", {})
 CALIB = config.get("calibration", {})
+_EXPAND = CALIB.get("expand_binned", "bilinear")
+EXPAND_BINNED = None if _EXPAND == "none" else _EXPAND
 
 for _obs in SIMULATED:
     if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):

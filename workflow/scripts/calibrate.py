@@ -11,4 +11,4 @@ with stage_run(snakemake) as ctx:  # noqa: F821 - injected by Snakemake
         sm.output.products, sm.output.quicklook, sm.output.stage,
         geometry_dir=sm.params.geometry_dir, r_h_au=sm.params.heliocentric_au,
         straylight_order=sm.params.straylight_order, threads=ctx["threads"],
-        quicklook_max_side=sm.params.quicklook_max_side)
+        quicklook_max_side=sm.params.quicklook_max_side, expand_binned=sm.params.expand_binned)
