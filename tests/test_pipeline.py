@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 from cassis_pipe.calibrate.absolute import iof_per_dn
 from cassis_pipe.labels.names import parse_psa_framelet_name
@@ -153,3 +155,40 @@ def test_dropped_framelet_missing_at_every_stage(tmp_path: Path) -> None:
 def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="cannot read"):
         run_validate(tmp_path / "science.bin", tmp_path / "tc.bin", tmp_path / "v")
+
+
+def test_garbage_science_reported_never_crashes(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_synthetic_raw(raw)
+    (raw / "science.bin").write_bytes(np.random.default_rng(5).bytes(5000))
+    st = _run_all(raw, tmp_path / "res")
+    rows = st["summary"]["stages"]
+    assert [(r["produced"], r["expected"]) for r in rows] == [(0, 18)] * 5 + [(0, 12)] * 2 + [
+        (0, 4)]
+    assert st["validate"]["validation_counts"]["reject_bytes"] == 5000
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st_flips=hs.lists(hs.tuples(hs.integers(0, 10**9), hs.integers(0, 7)), min_size=1,
+                         max_size=6))
+def test_random_bit_flips_counts_stay_consistent(clean_run, tmp_path_factory, st_flips) -> None:
+    """Any damage to science.bin: no crash; every stage's produced + missing = expected, and
+    what is produced downstream was produced upstream."""
+    raw, _, _, _ = clean_run
+    d = tmp_path_factory.mktemp("flip")
+    (d / "calibration").symlink_to(raw / "calibration")
+    (d / "tc.bin").write_bytes((raw / "tc.bin").read_bytes())
+    data = bytearray((raw / "science.bin").read_bytes())
+    for pos, bit in st_flips:
+        data[pos % len(data)] ^= 1 << bit
+    (d / "science.bin").write_bytes(bytes(data))
+    out = _run_all(d, d / "res")
+    previous = None
+    for row in out["summary"]["stages"][:-1]:
+        assert row["produced"] + len(row["missing"]) == row["expected"], row["stage"]
+        assert not row["unexpected"] and not row["repeated"]
+        missing = {(m["uid"], m["window"], m["sequence"]) for m in row["missing"]}
+        if previous is not None and row["stage"] not in ("level0_input", "level1_products"):
+            assert previous <= missing, row["stage"]
+        previous = missing
