@@ -1,0 +1,381 @@
+"""Inverse-mapping resampler: map grid pixel -> lat/lon -> ellipsoid point -> framelet
+(line, sample) through the frame camera -> bilinear or bicubic interpolation.
+
+Everything per pixel runs inside one ``njit(parallel=True)`` kernel (prange over bands of
+map rows); the camera math is the fused pipeline of :mod:`cassis_pipe.geometry.projection`
+done point by point (:func:`ground_to_image_point`, reusing the optics' ``distort_point``),
+evaluated exactly on nodes every ``cell`` map pixels and bilinearly interpolated in between
+(``cell=1``: exact everywhere). Only map pixels inside the framelet footprint are visited: the
+footprint outline (framelet edge projected to the ground and onto the map) gives a column span
+per map row (plus a 2-pixel margin). Ground points lie on the ellipsoid, optionally raised by
+a constant height or a DEM given on the map grid.
+
+Image coordinates: window-image (line, sample), 0-based, pixel centres on integers; a framelet
+of ``nl x ns`` pixels covers ``[-0.5, nl - 0.5) x [-0.5, ns - 0.5)``. Outside that area, where
+the ground point faces away from the camera, or where an interpolation neighbour with non-zero
+weight is masked or NaN, the map pixel is NaN (nodata). Neighbour indices are clamped at the
+framelet edge, so the outer half pixel is covered (nearest-edge extension).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..geometry.camera import FrameCamera
+from ..geometry.ellipsoid import xyz_to_latlon
+from ..instrument.optics import distort_point
+from .grid import MapGrid
+from .interpolation import (
+    bicubic_point,
+    bilinear_point,
+    check_order,
+    interpolate,
+    prepare_image,
+)
+from .projections import inverse_point
+
+__all__ = ["CameraArrays", "footprint_outline", "framelet_spans", "interpolate", "map_to_image",
+           "project_framelet", "resample_framelet", "row_spans"]
+
+MODE_WRITE = 0
+"""Write every valid value (single framelet)."""
+MODE_NEAREST_CENTRE = 1
+"""Keep, per map pixel, the value from the framelet where the pixel is most central."""
+MODE_FEATHER = 2
+"""Accumulate value x weight and weight (weight = distance to the framelet edge, pixels)."""
+SPAN_MARGIN_PX = 2.0
+DEFAULT_CELL = 16
+"""Node spacing (map pixels) of the exact camera model; coordinates are bilinear in between
+(max error measured on the flown ISD geometry: see docs/mapping.md)."""
+
+
+class CameraArrays:
+    """A :class:`FrameCamera` flattened into the arrays the kernels take (km, mm, radians).
+    ``win = [row0, col0, binning, lines, samples]`` maps detector to window-image coordinates;
+    ``shape`` is the framelet image shape (lines, samples)."""
+
+    def __init__(self, cam: FrameCamera, shape: tuple[int, int] | None = None) -> None:
+        o = cam.optics
+        self.p = np.ascontiguousarray(o.params, dtype=np.float64)
+        self.corr = np.ascontiguousarray(o.corr, dtype=np.float64)
+        self.dist = np.ascontiguousarray(o.dist, dtype=np.float64)
+        self.iterations = int(o.newton_iterations)
+        self.m = np.ascontiguousarray(cam.bf_from_fsa, dtype=np.float64)
+        self.origin = np.ascontiguousarray(cam.position_km, dtype=np.float64)
+        self.a_km, self.c_km = (float(r) for r in cam.radii_km)
+        shape = cam.image_shape() if shape is None else shape
+        w = cam.window
+        row0, col0, b = (w.row0, w.col0, w.binning) if w is not None else (0, 0, 1)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.win = np.array([row0, col0, b, self.shape[0], self.shape[1]], dtype=np.float64)
+
+
+@njit(cache=True, inline="always")
+def ground_to_image_point(gx: float, gy: float, gz: float, p: np.ndarray, corr: np.ndarray,
+                          dist: np.ndarray, iterations: int, m: np.ndarray, origin: np.ndarray,
+                          a: float, c: float, win: np.ndarray) -> tuple[float, float]:
+    """Body-fixed ground point (km) -> window-image (line, sample); NaN if it faces away from
+    the sensor (ellipsoid normal) or lies behind the camera. ``m`` = FSA -> body-fixed."""
+    vx = gx - origin[0]
+    vy = gy - origin[1]
+    vz = gz - origin[2]
+    nd = -(gx * vx + gy * vy) / (a * a) - gz * vz / (c * c)
+    if not nd > 0.0:
+        return np.nan, np.nan
+    fx = m[0, 0] * vx + m[1, 0] * vy + m[2, 0] * vz
+    fy = m[0, 1] * vx + m[1, 1] * vy + m[2, 1] * vz
+    fz = m[0, 2] * vx + m[1, 2] * vy + m[2, 2] * vz
+    if not fz > 0.0:
+        return np.nan, np.nan
+    x, y = distort_point(fx * p[0] / fz, fy * p[0] / fz, corr, dist, iterations)
+    det_s = x / p[1] + p[3]
+    det_l = y / p[1] + p[2]
+    b = win[2]
+    return (det_l - win[0] + 0.5) / b - 0.5, (det_s - win[1] + 0.5) / b - 0.5
+
+
+@njit(cache=True, inline="always")
+def map_pixel_to_ground(x: float, y: float, prm: np.ndarray, a: float, c: float,
+                        height_km: float) -> tuple[float, float, float]:
+    """Map (x, y) m -> body-fixed km on the ellipsoid (+ radial ``height_km``); NaN off-map."""
+    lat, lon = inverse_point(x, y, prm)
+    cl = np.cos(lat)
+    sl = np.sin(lat)
+    r = a * c / np.sqrt((c * cl) ** 2 + (a * sl) ** 2) + height_km
+    return r * cl * np.cos(lon), r * cl * np.sin(lon), r * sl
+
+
+@njit(cache=True)
+def row_spans(poly_l: np.ndarray, poly_s: np.ndarray, lines: int, samples: int,
+              margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Column span ``[lo[i], hi[i])`` of map row ``i`` covered by the closed polygon (fractional
+    map pixel coordinates), widened by ``margin`` pixels; empty rows have lo == hi == 0."""
+    lo = np.zeros(lines, dtype=np.int64)
+    hi = np.zeros(lines, dtype=np.int64)
+    n = poly_l.size
+    for i in range(lines):
+        top = i - 0.5 - margin
+        bot = i + 0.5 + margin
+        smin = np.inf
+        smax = -np.inf
+        for k in range(n):
+            l0, s0 = poly_l[k], poly_s[k]
+            l1, s1 = poly_l[(k + 1) % n], poly_s[(k + 1) % n]
+            ea, eb = min(l0, l1), max(l0, l1)
+            if eb < top or ea > bot:
+                continue
+            # clip the edge to the band [top, bot]
+            if l1 != l0:
+                ta = (top - l0) / (l1 - l0)
+                tb = (bot - l0) / (l1 - l0)
+                t0 = max(min(ta, tb), 0.0)
+                t1 = min(max(ta, tb), 1.0)
+            else:
+                t0, t1 = 0.0, 1.0
+            for t in (t0, t1):
+                s = s0 + t * (s1 - s0)
+                smin = min(smin, s)
+                smax = max(smax, s)
+        if smax >= smin:
+            smin = min(max(smin - margin, -1.0), samples + 1.0)  # no int overflow
+            smax = min(max(smax + margin, -1.0), samples + 1.0)
+            a = max(int(np.floor(smin)), 0)
+            b = min(int(np.ceil(smax)) + 1, samples)
+            if b > a:
+                lo[i] = a
+                hi[i] = b
+    return lo, hi
+
+
+def footprint_outline(cam: FrameCamera, shape: tuple[int, int] | None = None,
+                      per_side: int = 33) -> np.ndarray:
+    """Ground points (4 per_side, 3) km of the framelet's outer pixel edge (NaN off-planet)."""
+    nl, ns = cam.image_shape() if shape is None else shape
+    t = np.linspace(0.0, 1.0, per_side, endpoint=False)
+    lt, st = -0.5 + t * nl, -0.5 + t * ns
+    line = np.concatenate([np.full(per_side, -0.5), lt, np.full(per_side, nl - 0.5),
+                           (nl - 0.5) - t * nl])
+    sample = np.concatenate([st, np.full(per_side, ns - 0.5), (ns - 0.5) - t * ns,
+                             np.full(per_side, -0.5)])
+    return cam.image_to_ground(line, sample)
+
+
+def framelet_spans(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None = None,
+                   margin: float = SPAN_MARGIN_PX) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row column spans of ``grid`` covering the framelet footprint. If part of the
+    outline misses Mars (limb) every column of every row is spanned."""
+    pts = footprint_outline(cam, shape)
+    if not np.isfinite(pts).all():
+        return (np.zeros(grid.lines, np.int64), np.full(grid.lines, grid.samples, np.int64))
+    lat, lon, _ = xyz_to_latlon(pts)
+    pl, ps = grid.latlon_to_index(lat, lon)
+    return row_spans(np.ascontiguousarray(pl), np.ascontiguousarray(ps), grid.lines,
+                     grid.samples, float(margin))
+
+
+@njit(cache=True, inline="always")
+def _exact_coords(i: int, j: int, prm: np.ndarray, gvec: np.ndarray, p: np.ndarray,
+                  corr: np.ndarray, dist: np.ndarray, iterations: int, m: np.ndarray,
+                  origin: np.ndarray, a: float, c: float, hmap: np.ndarray, win: np.ndarray
+                  ) -> tuple[float, float]:
+    x = gvec[0] + (j + 0.5) * gvec[2]
+    y = gvec[1] - (i + 0.5) * gvec[2]
+    if hmap.shape[0] == 1 and hmap.shape[1] == 1:
+        h = hmap[0, 0]
+    else:
+        h = hmap[i, j]
+    gx, gy, gz = map_pixel_to_ground(x, y, prm, a, c, h)
+    return ground_to_image_point(gx, gy, gz, p, corr, dist, iterations, m, origin, a, c, win)
+
+
+@njit(cache=True)
+def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
+                  prm: np.ndarray, gvec: np.ndarray, p: np.ndarray, corr: np.ndarray,
+                  dist: np.ndarray, iterations: int, m: np.ndarray, origin: np.ndarray,
+                  a: float, c: float, hmap: np.ndarray, win: np.ndarray
+                  ) -> tuple[int, np.ndarray, np.ndarray]:
+    """Image (line, sample) of the spanned pixels of map rows ``i0..i1-1`` as (rows, width)
+    buffers starting at column ``jb`` (returned first). With ``cell > 1`` the exact camera
+    model is evaluated on nodes every ``cell`` pixels (at pixel centres) and bilinearly
+    interpolated in between; cells with a non-finite node are computed exactly."""
+    jb = 1 << 62
+    je = 0
+    for i in range(i0, i1):
+        if hi[i] > lo[i]:
+            jb = min(jb, lo[i])
+            je = max(je, hi[i])
+    if je <= jb:
+        return 0, np.empty((0, 0)), np.empty((0, 0))
+    lbuf = np.full((i1 - i0, je - jb), np.nan)
+    sbuf = np.full((i1 - i0, je - jb), np.nan)
+    if cell <= 1:
+        for i in range(i0, i1):
+            for j in range(lo[i], hi[i]):
+                lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(
+                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, hmap, win)
+        return jb, lbuf, sbuf
+    c0 = (jb // cell) * cell
+    nn = (je - 1 - c0) // cell + 2
+    nl_ = np.empty((2, nn))
+    ns_ = np.empty((2, nn))
+    for r in range(2):
+        for q in range(nn):
+            nl_[r, q], ns_[r, q] = _exact_coords(i0 + r * cell, c0 + q * cell, prm, gvec, p,
+                                                 corr, dist, iterations, m, origin, a, c,
+                                                 hmap, win)
+    for i in range(i0, i1):
+        v = (i - i0) / cell
+        for j in range(lo[i], hi[i]):
+            q = (j - c0) // cell
+            u = (j - c0 - q * cell) / cell
+            l00, l01, l10, l11 = nl_[0, q], nl_[0, q + 1], nl_[1, q], nl_[1, q + 1]
+            s00, s01, s10, s11 = ns_[0, q], ns_[0, q + 1], ns_[1, q], ns_[1, q + 1]
+            if np.isfinite(l00 + l01 + l10 + l11 + s00 + s01 + s10 + s11):
+                lbuf[i - i0, j - jb] = ((1 - v) * ((1 - u) * l00 + u * l01)
+                                        + v * ((1 - u) * l10 + u * l11))
+                sbuf[i - i0, j - jb] = ((1 - v) * ((1 - u) * s00 + u * s01)
+                                        + v * ((1 - u) * s10 + u * s11))
+            else:
+                lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(
+                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, hmap, win)
+    return jb, lbuf, sbuf
+
+
+@njit(cache=True, parallel=True)
+def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, order: int,
+                            mode: int, cell: int, prm: np.ndarray, gvec: np.ndarray,
+                            lo: np.ndarray, hi: np.ndarray, p: np.ndarray, corr: np.ndarray,
+                            dist: np.ndarray, iterations: int, m: np.ndarray,
+                            origin: np.ndarray, a: float, c: float, hmap: np.ndarray,
+                            win: np.ndarray, out: np.ndarray, aux: np.ndarray) -> None:
+    """Resample one framelet onto the grid rows/spans (``gvec = [ulx, uly, pixel]`` m).
+    ``out``/``aux`` are updated per ``mode`` (see MODE_*): aux is the best score (nearest
+    centre) or the weight sum (feather). Work is split in bands of ``cell`` rows (8 if exact)."""
+    nl = win[3]
+    ns = win[4]
+    hl = 0.5 * nl
+    hs = 0.5 * ns
+    band = cell if cell > 1 else 8
+    nband = (lo.size + band - 1) // band
+    for bi in prange(nband):
+        i0 = bi * band
+        i1 = min(i0 + band, lo.size)
+        jb, lbuf, sbuf = _block_coords(i0, i1, lo, hi, cell, prm, gvec, p, corr, dist,
+                                       iterations, m, origin, a, c, hmap, win)
+        for i in range(i0, i1):
+            for j in range(lo[i], hi[i]):
+                li = lbuf[i - i0, j - jb]
+                si = sbuf[i - i0, j - jb]
+                if order == 3:
+                    v = bicubic_point(img, valid, has_mask, li, si)
+                else:
+                    v = bilinear_point(img, valid, has_mask, li, si)
+                if not np.isfinite(v):
+                    continue
+                if mode == MODE_WRITE:
+                    out[i, j] = v
+                elif mode == MODE_NEAREST_CENTRE:
+                    score = max(abs(li - (hl - 0.5)) / hl, abs(si - (hs - 0.5)) / hs)
+                    if score < aux[i, j]:
+                        out[i, j] = v
+                        aux[i, j] = score
+                else:
+                    w = min(min(li + 0.5, nl - 0.5 - li), min(si + 0.5, ns - 0.5 - si))
+                    w = max(w, 1e-3)
+                    out[i, j] += w * v
+                    aux[i, j] += w
+
+
+@njit(cache=True, parallel=True)
+def map_to_image_kernel(cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.ndarray,
+                        hi: np.ndarray, p: np.ndarray, corr: np.ndarray, dist: np.ndarray,
+                        iterations: int, m: np.ndarray, origin: np.ndarray, a: float,
+                        c: float, hmap: np.ndarray, win: np.ndarray, line: np.ndarray,
+                        sample: np.ndarray) -> None:
+    """Window-image (line, sample) of every spanned map pixel (others left untouched)."""
+    band = cell if cell > 1 else 8
+    nband = (lo.size + band - 1) // band
+    for bi in prange(nband):
+        i0 = bi * band
+        i1 = min(i0 + band, lo.size)
+        jb, lbuf, sbuf = _block_coords(i0, i1, lo, hi, cell, prm, gvec, p, corr, dist,
+                                       iterations, m, origin, a, c, hmap, win)
+        for i in range(i0, i1):
+            for j in range(lo[i], hi[i]):
+                line[i, j] = lbuf[i - i0, j - jb]
+                sample[i, j] = sbuf[i - i0, j - jb]
+
+
+# -- Python entry points ---------------------------------------------------------------------
+def height_map(height_km: float | np.ndarray, grid: MapGrid, cell: int
+               ) -> tuple[np.ndarray, int]:
+    """(2-D float64 height array for the kernels, node spacing): a constant becomes 1 x 1; a
+    per-pixel DEM (km, ``grid.shape``) forces the exact camera model (cell 1)."""
+    h = np.asarray(height_km, dtype=np.float64)
+    if h.ndim == 0:
+        return h.reshape(1, 1), max(int(cell), 1)
+    if h.shape != grid.shape:
+        raise ValueError(f"height map shape {h.shape} != grid shape {grid.shape}")
+    return np.ascontiguousarray(h), 1
+
+
+def project_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid, out: np.ndarray,
+                     aux: np.ndarray, mode: int = MODE_WRITE, mask: np.ndarray | None = None,
+                     order: int = 1, height_km: float | np.ndarray = 0.0,
+                     cell: int = DEFAULT_CELL) -> None:
+    """Resample ``image`` (window image of ``cam``) into ``out`` (float64, ``grid.shape``)
+    per ``mode`` (``aux`` float64: best score or weight sum); ``mask`` is True where the
+    framelet pixel is valid."""
+    img, valid, has_mask = prepare_image(image, mask)
+    if cam.window is not None and img.shape != cam.window.binned_shape:
+        raise ValueError(f"image shape {img.shape} != window image shape "
+                         f"{cam.window.binned_shape} of the camera (an on-ground expanded "
+                         "binned window needs a binning-1 window)")
+    ca = CameraArrays(cam, img.shape)
+    lo, hi = framelet_spans(grid, cam, img.shape)
+    gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
+    if out.dtype != np.float64 or aux.dtype != np.float64 or out.shape != grid.shape:
+        raise ValueError("out/aux must be float64 arrays, out of grid.shape")
+    hmap, cell = height_map(height_km, grid, cell)
+    project_framelet_kernel(img, valid, has_mask, check_order(order), int(mode), cell,
+                            grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
+                            ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, hmap, ca.win, out,
+                            aux)
+
+
+def resample_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid,
+                      mask: np.ndarray | None = None, order: int = 1,
+                      height_km: float | np.ndarray = 0.0, cell: int = DEFAULT_CELL
+                      ) -> np.ndarray:
+    """Map-project one framelet: float32 array of ``grid.shape``, NaN = nodata. ``cam`` must
+    carry the framelet's window (image coordinates = window image); ``mask`` True = valid;
+    ``order`` 1 bilinear, 3 bicubic; ``height_km`` the radial height above the ellipsoid (km):
+    a constant, or a DEM already on ``grid`` (array of ``grid.shape``, NaN = nodata; then the
+    camera model is evaluated exactly at every pixel); ``cell`` the node spacing (map pixels)
+    of the exact camera model, 1 = exact at every pixel (see :func:`_block_coords`)."""
+    out = np.full(grid.shape, np.nan)
+    project_framelet(image, cam, grid, out, np.zeros((1, 1)), MODE_WRITE, mask, order,
+                     height_km, cell)
+    return out.astype(np.float32)
+
+
+def map_to_image(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None = None,
+                 height_km: float | np.ndarray = 0.0, spans: bool = True,
+                 cell: int = DEFAULT_CELL) -> tuple[np.ndarray, np.ndarray]:
+    """Window-image (line, sample) of every map pixel centre (float64, ``grid.shape``; NaN
+    where not visible, and outside the footprint spans when ``spans``)."""
+    ca = CameraArrays(cam, shape)
+    if spans:
+        lo, hi = framelet_spans(grid, cam, ca.shape)
+    else:
+        lo = np.zeros(grid.lines, np.int64)
+        hi = np.full(grid.lines, grid.samples, np.int64)
+    line = np.full(grid.shape, np.nan)
+    sample = np.full(grid.shape, np.nan)
+    gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
+    hmap, cell = height_map(height_km, grid, cell)
+    map_to_image_kernel(cell, grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
+                        ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, hmap, ca.win, line,
+                        sample)
+    return line, sample
