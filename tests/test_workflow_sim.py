@@ -132,3 +132,14 @@ def test_fresh_clone_runs_the_embedded_sample(tmp_path: Path) -> None:
     assert summary["ok"], (res / "summary.txt").read_text()
     assert len(list((res / "level1" / "framelets").glob("*.dat"))) == 40
     assert len(list((res / "level1" / "quicklook").glob("*.jpg"))) == 4
+
+
+def test_sim_check_command(faulty: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cassis_pipe.cli import main
+
+    raw, res = _paths(faulty)
+    assert main(["sim-check", str(raw), str(res), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["faults_reported_exactly"] and out["injected_faults"] == 7
+    assert out["level0_within_near"]
+    assert main(["sim-check", str(raw), str(res / "nowhere")]) == 2
