@@ -208,7 +208,8 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
             products.append({**ident, "product": stem, "straylight": stray_note,
                              "saturated_px": stats["saturated_px"], "stats": stats})
     files = file_count_check("level1_products", packets, out, colour_filters)
-    ql = write_quicklooks(quicklook_dir, plan, swaths, colour_filters, quicklook_max_side)
+    ql, ql_order = write_quicklooks(quicklook_dir, plan, swaths, colour_filters,
+                                    quicklook_max_side, geometry_dir)
     expected_ql = [f"{observation_id_string(im.uid)}_{f}.jpg" for im in plan.images
                    for f in sorted({w.filter for w in im.windows} & set(colour_filters))]
     ql_check = {"stage": "quicklooks", "expected": len(expected_ql), "produced": len(ql),
@@ -231,6 +232,7 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
         "not_produced": not_produced,
         "stray_files": stray_files(out, written),
         "quicklooks": ql,
+        "quicklook_order": ql_order,
         "products": products,
     }
     write_json(stage_json, stage)
