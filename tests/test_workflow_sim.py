@@ -27,6 +27,19 @@ from test_workflow import REPO, snakemake, write_config  # noqa: E402
 OBS = "MY35_006000_010_0"  # the simulator's default orbit and target
 
 
+# the small preset's windows, NIR 2x2 binned on board
+BINNED_NIR = """imaging:
+  num_exp: 4
+  windows:
+    - {name: PAN, row0: 354, row1: 633, col0: 768, col1: 1279, binning: 0, comp_ratio_id: 3}
+    - {name: RED, row0: 712, row1: 967, col0: 768, col1: 1279, binning: 0, comp_ratio_id: 3}
+    - {name: NIR, row0: 1048, row1: 1303, col0: 768, col1: 1279, binning: 1, comp_ratio_id: 3}
+    - {name: BLU, row0: 1409, row1: 1664, col0: 768, col1: 1279, binning: 0, comp_ratio_id: 3}
+    - {name: CTL1, row0: 200, row1: 208, col0: 640, col1: 767, binning: 0, comp_ratio_id: 0}
+    - {name: CTL2, row0: 1850, row1: 1858, col0: 1280, col1: 1407, binning: 0, comp_ratio_id: 0}
+"""
+
+
 def sim_workdir(d: Path, sim_yaml: str) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     (d / "sim.yaml").write_text(sim_yaml)
@@ -47,7 +60,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Path:
     faults = ("faults: {dropped: 1, duplicated: 1, reordered: 1, bitflipped: 1, truncated: 1, "
               "garbage: 1, missing_framelet: 1}\n")
-    return sim_workdir(tmp_path_factory.mktemp("simfaulty"), "imaging: {num_exp: 4}\n" + faults)
+    return sim_workdir(tmp_path_factory.mktemp("simfaulty"), BINNED_NIR + faults)
 
 
 def _paths(d: Path) -> tuple[Path, Path]:
@@ -143,3 +156,21 @@ def test_sim_check_command(faulty: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert out["faults_reported_exactly"] and out["injected_faults"] == 7
     assert out["level0_within_near"]
     assert main(["sim-check", str(raw), str(res / "nowhere")]) == 2
+
+
+def test_binned_window_decoded_and_expanded(faulty: Path) -> None:
+    """NIR binned 2x2 on board: level-0 DN (128 x 256) equal the truth within NEAR; level 1 is
+    expanded to the full 256 x 512 detector pixels."""
+    raw, res = _paths(faulty)
+    cmp = compare_level0(raw, res / "level0" / "level0.json", res / "level0" / "framelets")
+    assert cmp["ok"] and any(f["window"] == "NIR" for f in cmp["framelets"])
+    l0 = json.loads((res / "level0" / "level0.json").read_text())
+    nir0 = [p for p in l0["products"] if p["filter"] == "NIR"]
+    assert nir0 and all(p["shape"] == [128, 256] and p["bin_factor"] == 2 for p in nir0)
+    l1 = json.loads((res / "level1" / "calibrate.json").read_text())
+    nir1 = [p for p in l1["products"] if p["filter"] == "NIR"]
+    assert nir1
+    for p in nir1:
+        xml = (res / "level1" / "framelets" / f"{p['product']}.xml").read_text()
+        assert "<elements>256</elements>" in xml and "<elements>512</elements>" in xml
+        assert "binned_expansion" in xml
