@@ -1,0 +1,109 @@
+"""Image resampling kernels (numba): cubic convolution at arbitrary positions and bilinear
+up-sampling of a coarse coordinate-mapping grid.
+
+Coordinates are image ``(line, sample)``, 0-based with pixel centres on integers (ICD section
+9). Positions outside ``[0, n - 1]`` on either axis are invalid (NaN out); NaN input pixels
+propagate to every output that touches them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _keys(t: float) -> float:
+    """Keys cubic-convolution kernel (a = -0.5) at distance ``t`` (px)."""
+    t = abs(t)
+    if t < 1.0:
+        return (1.5 * t - 2.5) * t * t + 1.0
+    if t < 2.0:
+        return ((-0.5 * t + 2.5) * t - 4.0) * t + 2.0
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _cubic_at(image: np.ndarray, y: float, x: float) -> float:
+    nl, ns = image.shape
+    if not (y >= 0.0 and y <= nl - 1.0 and x >= 0.0 and x <= ns - 1.0):
+        return np.nan
+    iy = int(np.floor(y))
+    ix = int(np.floor(x))
+    fy = y - iy
+    fx = x - ix
+    acc = 0.0
+    for j in range(-1, 3):
+        wy = _keys(fy - j)
+        if wy == 0.0:
+            continue
+        yy = min(max(iy + j, 0), nl - 1)
+        row = 0.0
+        for i in range(-1, 3):
+            wx = _keys(fx - i)
+            if wx == 0.0:
+                continue
+            xx = min(max(ix + i, 0), ns - 1)
+            row += wx * image[yy, xx]
+        acc += wy * row
+    return acc
+
+
+@njit(cache=True, nogil=True)
+def sample_cubic(image: np.ndarray, lines: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Values of ``image`` (2-D float) at positions ``lines``/``samples`` (2-D, same shape) by
+    Keys cubic convolution (edge pixels replicated); NaN outside the image."""
+    out = np.empty(lines.shape, dtype=np.float64)
+    for r in range(lines.shape[0]):
+        for c in range(lines.shape[1]):
+            out[r, c] = _cubic_at(image, lines[r, c], samples[r, c])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def shift_cubic(image: np.ndarray, dl: float, ds: float, out_lines: int, out_samples: int,
+                l0: float, s0: float) -> np.ndarray:
+    """``out[r, c] = image(l0 + r - dl, s0 + c - ds)``: the image translated by ``(dl, ds)`` px
+    and cut to an ``out_lines x out_samples`` grid starting at ``(l0, s0)``; NaN outside."""
+    out = np.empty((out_lines, out_samples), dtype=np.float64)
+    for r in range(out_lines):
+        y = l0 + r - dl
+        for c in range(out_samples):
+            out[r, c] = _cubic_at(image, y, s0 + c - ds)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def upsample_grid(nodes: np.ndarray, node_lines: np.ndarray, node_samples: np.ndarray,
+                  n_lines: int, n_samples: int) -> np.ndarray:
+    """Bilinear interpolation of ``nodes`` (values at the node rows ``node_lines`` x node
+    columns ``node_samples``, both increasing and covering 0 .. n - 1) onto every pixel of an
+    ``n_lines x n_samples`` grid. NaN nodes give NaN in their cells."""
+    out = np.empty((n_lines, n_samples), dtype=np.float64)
+    nr = node_lines.shape[0]
+    nc = node_samples.shape[0]
+    for r in range(n_lines):
+        j = 0
+        while j < nr - 2 and node_lines[j + 1] <= r:
+            j += 1
+        ty = (r - node_lines[j]) / (node_lines[j + 1] - node_lines[j]) if nr > 1 else 0.0
+        j1 = min(j + 1, nr - 1)
+        i = 0
+        for c in range(n_samples):
+            while i < nc - 2 and node_samples[i + 1] <= c:
+                i += 1
+            i1 = min(i + 1, nc - 1)
+            tx = (c - node_samples[i]) / (node_samples[i1] - node_samples[i]) if i1 != i \
+                else 0.0
+            top = nodes[j, i] * (1.0 - tx) + nodes[j, i1] * tx
+            bot = nodes[j1, i] * (1.0 - tx) + nodes[j1, i1] * tx
+            out[r, c] = top * (1.0 - ty) + bot * ty
+    return out
+
+
+def node_positions(n: int, step: int) -> np.ndarray:
+    """Node coordinates ``0, step, 2 step, ..., n - 1`` (last pixel always included)."""
+    if n <= 1:
+        return np.zeros(1)
+    pos = np.arange(0, n - 1, max(int(step), 1), dtype=np.float64)
+    return np.append(pos, float(n - 1))
