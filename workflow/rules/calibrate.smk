@@ -9,7 +9,13 @@ rule calibrate:
         calibration=calibration_input,
     output:
         products=directory(f"{RESULTS}/{{obs}}/level1/framelets"),
-        quicklook=directory(f"{RESULTS}/{{obs}}/level1/quicklook"),
+        quicklook=report(
+            directory(f"{RESULTS}/{{obs}}/level1/quicklook"),
+            patterns=["{name}.jpg"],
+            caption="../report/quicklook.rst",
+            category="Quick-looks",
+            subcategory="{obs}",
+        ),
         stage=f"{RESULTS}/{{obs}}/level1/calibrate.json",
     params:
         calibration_dir=calibration_dir,

@@ -10,7 +10,12 @@ rule summary:
         calibrate=f"{RESULTS}/{{obs}}/level1/calibrate.json",
     output:
         json=f"{RESULTS}/{{obs}}/summary.json",
-        txt=f"{RESULTS}/{{obs}}/summary.txt",
+        txt=report(
+            f"{RESULTS}/{{obs}}/summary.txt",
+            caption="../report/summary.rst",
+            category="Validation",
+            subcategory="{obs}",
+        ),
     log:
         f"{LOGS}/{{obs}}/summary.log",
     benchmark:
