@@ -38,7 +38,7 @@ class OrbitConfig:
     sun_azimuth_deg: float = 270.0      # azimuth of the sun at the target (from north, east+)
     heliocentric_au: float = 1.387
     centre_sclk_s: float = 100000000.0  # on-board time (SCLK s) of the observation centre
-    kernels_dir: str = ""               # LSK + TGO SCLK for SCLK->ET ("" = repo tests/data/kernels)
+    kernels_dir: str = ""               # LSK + TGO SCLK for SCLK->ET ("" = package data kernels)
     period: int = 2                     # UID operation period (2 = MY35)
     orbit_number: int = 6000
 

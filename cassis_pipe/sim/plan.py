@@ -71,10 +71,13 @@ class Plan:
     kernels: tuple[str, str] | None
 
 
+#: SCLK and LSK kernels shipped as package data (cassis_pipe/data/kernels)
+PACKAGE_KERNELS = Path(__file__).resolve().parents[1] / "data" / "kernels"
+
+
 def find_kernels(cfg: SimConfig) -> tuple[str, str] | None:
     """(sclk, lsk) kernel paths, or None when they are not available."""
-    base = Path(cfg.orbit.kernels_dir) if cfg.orbit.kernels_dir else (
-        Path(__file__).resolve().parents[2] / "tests" / "data" / "kernels")
+    base = Path(cfg.orbit.kernels_dir) if cfg.orbit.kernels_dir else PACKAGE_KERNELS
     sclk, lsk = base / SCLK_NAME, base / LSK_NAME
     return (str(sclk), str(lsk)) if sclk.is_file() and lsk.is_file() else None
 
