@@ -22,9 +22,10 @@ from cassis_pipe.telemetry.timecode import is_timecode, timecode_to_utc
 
 #: The four colour filters: the windows that become level-1 products.
 COLOUR_FILTERS: tuple[str, ...] = ("PAN", "RED", "NIR", "BLU")
-#: Default SPICE kernels for time-code -> UTC (in the repository).
-DEFAULT_SCLK = "tests/data/kernels/em16_tgo_step_20190823.tsc"
-DEFAULT_LSK = "tests/data/kernels/naif0012.tls"
+#: Default SPICE kernels for time-code -> UTC (package data, also in an installed package).
+KERNELS_DIR = Path(__file__).resolve().parents[1] / "data" / "kernels"
+DEFAULT_SCLK = KERNELS_DIR / "em16_tgo_step_20190823.tsc"
+DEFAULT_LSK = KERNELS_DIR / "naif0012.tls"
 
 
 class PipelineError(RuntimeError):

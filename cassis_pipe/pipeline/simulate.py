@@ -18,7 +18,8 @@ def run_simulate(out_dir: str | Path, observation_id: str, *, size: str = "small
     """Simulate into ``out_dir`` (science.bin, tc.bin, hk.bin, geometry/, calibration/,
     truth/) with ``cassis_pipe.sim``; check that it produced ``observation_id``.
     ``kernels_dir`` (SCLK + LSK for the simulator's time conversion) is passed to the simulator
-    unless the YAML sets ``orbit.kernels_dir``: an installed package has no tests/data/kernels.
+    unless the YAML sets ``orbit.kernels_dir``, so that the simulation and the pipeline convert
+    time codes with the same kernels (the simulator's own default is the package data).
 
     Returns the stage JSON (written to ``stage_json`` when given). No wall-clock times in it.
     """
