@@ -2,10 +2,9 @@
 ISDs at the COMMANDED angle; the register stage must recover the offset within 0.02 deg, log
 it to the history and stitch the strips.
 
-Input images come from the telemetry: ``science.bin`` read by the stream reader, window data
-reassembled and JPEG-LS decoded (lossy, NEAR 3), then corrected with the simulated calibration
-files (master bias, master flat, bad-pixel map). The reassembly and the calibration here are
-minimal stand-ins for the level-0 and calibration stages, which are tested elsewhere."""
+Input images come from the telemetry through the level-0 chain (JPEG-LS NEAR 3 for the
+filter windows), then corrected with the simulated calibration files (master bias, master flat,
+bad-pixel map) — a minimal stand-in for the calibration stage, which is tested elsewhere."""
 
 from __future__ import annotations
 
@@ -19,10 +18,10 @@ import pytest
 from astropy.io import fits
 from scipy.ndimage import median_filter
 
-from cassis_pipe.codec.jpegls import decode
 from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.instrument.constants import FILTER_ORDER
+from cassis_pipe.level0.run import process_level0
 from cassis_pipe.register.fringing import Framelet
 from cassis_pipe.register.history import read_history, record_offset
 from cassis_pipe.register.inputs import observation_framelets
@@ -30,7 +29,6 @@ from cassis_pipe.register.observation import register_observation
 from cassis_pipe.register.stitch import stitch_filter
 from cassis_pipe.sim.config import default_windows, make_config
 from cassis_pipe.sim.writer import simulate
-from cassis_pipe.telemetry.streams import read_science_stream
 
 TRUE_OFFSET_DEG = -0.35
 
@@ -52,22 +50,11 @@ def _bin_mean(a: np.ndarray, b: int) -> np.ndarray:
 
 
 def _telemetry_dn(root: Path, uid: int) -> dict[tuple[int, int], np.ndarray]:
-    """DN per (window counter, exposure) from science.bin: frames read by the stream reader,
-    the window data reassembled by offset and JPEG-LS decoded (a minimal stand-in for the
-    level-0 stage)."""
-    res = read_science_stream((root / "science.bin").read_bytes())
-    assert not res.rejects
-    parts: dict[tuple[int, int], list] = {}
-    for f in res.frames:
-        if f.uid == uid:
-            parts.setdefault((f.window, f.sequence), []).append(f)
-    out = {}
-    for key, frames in parts.items():
-        frames.sort(key=lambda f: f.offset)
-        data = b"".join(f.data for f in frames)
-        assert len(data) == frames[0].total_length
-        out[key] = decode(data)
-    return out
+    """DN per (window counter, exposure) from the raw telemetry through the level-0 chain
+    (command plan, packet validation, reassembly, JPEG-LS / raw decoding)."""
+    res = process_level0((root / "science.bin").read_bytes(), (root / "tc.bin").read_bytes())
+    assert res.ok, res.summary()
+    return {(f.window, f.sequence): f.dn for f in res.framelets if f.uid == uid}
 
 
 def _calibrated(root: Path, truth: dict) -> tuple[dict, dict, list[float]]:

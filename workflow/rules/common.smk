@@ -1,4 +1,5 @@
-# Helpers shared by every rule: configuration and observation sheet (validated), paths, targets.
+# Helpers shared by every rule: configuration and observation sheet (validated), paths, targets,
+# input functions (no lambdas in the rules).
 import csv
 from pathlib import Path
 
@@ -6,6 +7,15 @@ from snakemake.utils import validate
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+
+REPO = Path(workflow.basedir)
+
+def repo_path(path):
+    """A configured path: as given if it exists from the working directory, else from the repo."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return str(p)
+    return str(REPO / p)
 
 
 def _read_sheet(path):
@@ -24,22 +34,37 @@ def _read_sheet(path):
     return rows
 
 
-OBSERVATIONS = _read_sheet(config["observations"])
+OBSERVATIONS = _read_sheet(repo_path(config["observations"]))
 RESULTS = config.get("results_dir", "results")
 LOGS = config.get("logs_dir", "logs")
 BENCH = config.get("benchmarks_dir", "benchmarks/out")
 CALDIR = config.get("calibration_dir", "resources/calibration")
+SIM = config["simulation"]
+SIMROOT = SIM.get("raw_root", "resources/sample/raw")
 SIMULATED = [o for o, row in OBSERVATIONS.items() if row["simulate"]]
+SCLK = repo_path(config["kernels"]["sclk"])
+LSK = repo_path(config["kernels"]["lsk"])
+KERNELS_DIR = str(Path(SCLK).parent)  # the simulator wants its SCLK and LSK in one directory
+LEVEL0 = config.get("level0", {})
+CALIB = config.get("calibration", {})
+_EXPAND = CALIB.get("expand_binned", "bilinear")
+EXPAND_BINNED = None if _EXPAND == "none" else _EXPAND
+
+for _obs in SIMULATED:
+    if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):
+        raise ValueError(
+            f"observation {_obs}: simulate=true needs raw_dir {SIMROOT}/{_obs} "
+            f"(simulation.raw_root/<observation id>), not {OBSERVATIONS[_obs]['raw_dir']}"
+        )
 
 
 wildcard_constraints:
     obs=r"MY[0-9]{2}_[0-9]{6}_[0-9]{3}_[0-9]",
-    kind="science|tc|hk",
 
 
 def raw_dir(obs):
     """Directory of an observation's raw telemetry (science.bin, tc.bin, hk.bin, geometry/)."""
-    return OBSERVATIONS[obs]["raw_dir"]
+    return str(Path(OBSERVATIONS[obs]["raw_dir"]))
 
 
 def raw_file(wildcards, name):
@@ -58,8 +83,43 @@ def raw_hk(wildcards):
     return raw_file(wildcards, "hk.bin")
 
 
-def raw_stream(wildcards):
-    return raw_file(wildcards, f"{wildcards.kind}.bin")
+def geometry_dir(wildcards):
+    return raw_file(wildcards, "geometry")
+
+
+def sim_config(wildcards):
+    """Simulator YAML of a simulated observation (sheet column sim_config, else the config's)."""
+    path = OBSERVATIONS[wildcards.obs].get("sim_config") or SIM.get("config", "")
+    return [repo_path(path)] if path else []
+
+
+def calibration_dir(wildcards):
+    """Version directory of an observation's calibration files (sheet column calibration_dir,
+    else <raw_dir>/calibration for simulated rows, else the config's calibration_dir)."""
+    row = OBSERVATIONS[wildcards.obs]
+    base = row.get("calibration_dir") or (
+        f"{raw_dir(wildcards.obs)}/calibration" if row["simulate"] else CALDIR
+    )
+    return f"{base}/{row['calibration_version']}"
+
+
+def calibration_input(wildcards):
+    """What the calibration files come from: the simulation, or the manifest on disk."""
+    row = OBSERVATIONS[wildcards.obs]
+    if row["simulate"] and not row.get("calibration_dir"):
+        return raw_file(wildcards, "simulate.json")
+    return f"{calibration_dir(wildcards)}/manifest.json"
+
+
+def heliocentric_au(wildcards):
+    """Fallback Sun distance (AU) from the sheet, or None (then the ISD gives it)."""
+    value = OBSERVATIONS[wildcards.obs].get("heliocentric_au", "")
+    return float(value) if value else None
+
+
+def threads_for(rule_name, default=1):
+    """Threads of a rule from config['threads']."""
+    return int(config.get("threads", {}).get(rule_name, default))
 
 
 def mem(rule_name, default=2000):
@@ -68,5 +128,15 @@ def mem(rule_name, default=2000):
 
 
 def all_targets():
-    """Every final product of every observation in the sheet."""
-    return [f"{RESULTS}/{obs}/telemetry/summary.json" for obs in OBSERVATIONS]
+    """Every final product of every observation in the sheet (the validation summaries)."""
+    return [f"{RESULTS}/{obs}/summary.json" for obs in OBSERVATIONS]
+
+
+# Observation ids the simulate rule may produce (a pattern that never matches when none).
+SIMULATED_RE = "|".join(SIMULATED) if SIMULATED else "(?!x)x"
+
+
+def first_sim_config(wildcards):
+    """The simulator YAML path, or None."""
+    paths = sim_config(wildcards)
+    return paths[0] if paths else None

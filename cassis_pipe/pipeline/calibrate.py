@@ -1,0 +1,239 @@
+"""Stage 4: level-0 DN framelets -> level-1 I/F framelets (float32 DAT + PDS4 label) and one
+JPG quick-look per image and filter of the non-projected swath.
+
+Per exposure the straylight is fitted on the control windows (filter ``CTL``) that were
+decoded, then every colour window is calibrated with ``cassis_pipe.calibrate``. Products get
+the PSA calibrated name (``cas_cal_sc_...``); the calibration version and files are recorded in
+every label. Saturated pixels are counted per framelet in the stage JSON and the label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cassis_pipe.calibrate import CalSet, Window, calibrate_framelet, load_calset
+from cassis_pipe.calibrate import straylight_from_controls as fit_controls
+from cassis_pipe.calibrate.calfiles import CalibrationFileError
+from cassis_pipe.geometry.isd import read_isd
+from cassis_pipe.labels.ids import observation_id_string
+from cassis_pipe.level0.plan import plan_from_tc
+from cassis_pipe.level0.pseudo import predict_packets
+from cassis_pipe.level0.report import stage_check
+from cassis_pipe.pipeline.common import (
+    COLOUR_FILTERS,
+    PipelineError,
+    file_count_check,
+    iso_utc,
+    key_dict,
+    parse_utc,
+    product_name,
+    read_input,
+    read_json,
+    stray_files,
+    write_json,
+)
+from cassis_pipe.pipeline.quicklook import write_quicklooks
+from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.metadata import (
+    FLOAT32_MISSING,
+    ProcessingRecord,
+    ProductMeta,
+    SpecialConstants,
+)
+from cassis_pipe.products.pds4 import read_product, write_product
+
+#: 1 AU in km (IAU 2012).
+AU_KM = 149_597_870.7
+SOFTWARE_VERSION = "0.1.0"
+
+
+def heliocentric_au(geometry_dir: str | Path, uid: int) -> float | None:
+    """Mean Sun distance (AU) of the ISD ``<observation id>.json`` of ``uid``; None if absent."""
+    path = Path(geometry_dir) / f"{observation_id_string(uid)}.json"
+    if not path.is_file():
+        return None
+    pos = read_isd(path).sun_position.positions
+    return float(np.mean(np.linalg.norm(pos, axis=1)) / AU_KM)
+
+
+def _window(rec: dict[str, Any]) -> Window:
+    w = rec["detector_window"]
+    if w is None:
+        raise ValueError("no commanded window")
+    return Window(w["row0"], w["col0"], w["rows"], w["cols"], rec["bin_factor"], rec["filter"])
+
+
+def _calibration_record(cal_dir: Path, calset: CalSet) -> tuple[tuple[str, ...], tuple]:
+    manifest = read_json(cal_dir / "manifest.json")
+    files = manifest.get("files", {})
+    names = tuple(f"{calset.version}/{v['file']}" for _, v in sorted(files.items()))
+    sums = tuple((f"sha256_{k}", str(v.get("sha256", ""))) for k, v in sorted(files.items()))
+    return names, sums
+
+
+def _meta(rec: dict[str, Any], stats: dict[str, Any], stem: str, calset: CalSet,
+          cal_files: tuple[str, ...], cal_sums: tuple, raw_lid: str,
+          expand: str | None) -> ProductMeta:
+    def f(x: Any) -> str:
+        return f"{x:.9g}" if isinstance(x, float) else str(x)
+
+    params = (("calibration_version", calset.version),
+              ("heliocentric_distance_au", f(stats["r_h_au"])),
+              ("exposure_time_s", f(stats["t_exp_s"])), ("k", f(stats["k"])),
+              ("iof_per_dn", f(stats["iof_per_dn"])),
+              ("saturated_pixels", f(stats["saturated_px"])),
+              ("bad_pixels_replaced", f(stats["bad_px"])),
+              ("unfilled_pixels", f(stats["unfilled_px"])),
+              ("straylight_order", f(stats.get("straylight_order"))),
+              ("straylight_mean_dn", f(stats.get("straylight_mean_dn"))),
+              ("onboard_binning_factor", f(rec["bin_factor"])),
+              ("binned_expansion", str(expand) if rec["bin_factor"] > 1 else "none"),
+              *cal_sums)
+    stop = parse_utc(rec["start_utc"]) + timedelta(seconds=rec["t_exp_s"] or 0.0)
+    return ProductMeta(
+        name=stem, level="calibrated", start_utc=rec["start_utc"],
+        stop_utc=iso_utc(stop),
+        modification_date=rec["start_utc"][:10],
+        title=f"CaSSIS level-1 framelet {rec['filter']} exposure {rec['sequence']}",
+        filter_name=rec["filter"], exposure_duration_s=rec["t_exp_s"] or None, unit="I/F",
+        description="Radiometrically calibrated I/F of one window of one exposure: bias, flat, "
+                    "straylight (control windows), bad pixels, K r_h^2 / t_exp.",
+        special=SpecialConstants(missing=FLOAT32_MISSING),
+        processing=ProcessingRecord(
+            software_version=SOFTWARE_VERSION,
+            description="cassis-pipe level 1: radiometric calibration",
+            calibration_files=cal_files, parameters=params, input_products=(raw_lid,)))
+
+
+def _group(products: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[str, Any]]]:
+    groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for rec in products:
+        groups.setdefault((rec["uid"], rec["sequence"]), []).append(rec)
+    return dict(sorted(groups.items()))
+
+
+def _straylight(controls: list[tuple[np.ndarray, Window]], calset: CalSet, order: int
+                ) -> tuple[Any, str]:
+    if not controls:
+        return None, "not removed: no control window decoded for this exposure"
+    try:
+        return fit_controls(controls, calset, order), f"fitted on {len(controls)} control windows"
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return None, f"not removed: fit failed ({exc})"
+
+
+def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str | Path,
+                  calibration_dir: str | Path, products_dir: str | Path,
+                  quicklook_dir: str | Path, stage_json: str | Path, *,
+                  calibration_version: str | None = None, geometry_dir: str | Path | None = None,
+                  r_h_au: float | None = None, straylight_order: int = 1,
+                  threads: int | None = None, quicklook_max_side: int = 1024,
+                  expand_binned: str | None = "bilinear",
+                  colour_filters: Collection[str] = COLOUR_FILTERS) -> dict[str, Any]:
+    """Calibrate every colour framelet listed in the level-0 stage JSON.
+
+    ``calibration_dir`` is the version directory (or its parent with ``calibration_version``);
+    r_h comes from the ISD in ``geometry_dir`` (``<observation id>.json``), else ``r_h_au``.
+    2 x 2 binned windows are expanded to full resolution with ``expand_binned`` ("bilinear" as
+    the Bern level-1b files, "replicate", or None to keep them binned).
+    Returns (and writes to ``stage_json``) the stage JSON.
+    """
+    l0 = read_json(level0_json)
+    plan = plan_from_tc(read_input(tc_path))
+    packets = predict_packets(plan, raw_ratio_ids=())
+    try:
+        calset = load_calset(calibration_dir, calibration_version)
+    except CalibrationFileError as exc:
+        raise PipelineError(f"calibration files: {exc}") from exc
+    cal_dir = Path(calibration_dir)
+    if not (cal_dir / "manifest.json").is_file():
+        cal_dir = cal_dir / calset.version
+    cal_files, cal_sums = _calibration_record(cal_dir, calset)
+    out = Path(products_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rh: dict[int, float | None] = {}
+    products: list[dict[str, Any]] = []
+    not_produced: list[dict[str, Any]] = []
+    written: set[str] = set()
+    swaths: dict[tuple[int, str], dict[int, np.ndarray]] = {}
+    for (uid, _seq), recs in _group(l0["products"]).items():
+        if uid not in rh:
+            rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
+            if rh[uid] is None:
+                rh[uid] = r_h_au
+        data: list[tuple[dict[str, Any], np.ndarray, Window | None, str | None]] = []
+        for rec in recs:
+            try:
+                dn = read_product(Path(level0_dir) / f"{rec['product']}.xml")
+                data.append((rec, dn, _window(rec), None))
+            except (ProductError, ValueError, OSError) as exc:
+                data.append((rec, None, None, str(exc)))
+        controls = [(dn, win) for rec, dn, win, err in data
+                    if err is None and rec["filter"] not in colour_filters]
+        model, stray_note = _straylight(controls, calset, straylight_order)
+        for rec, dn, win, err in data:
+            if rec["filter"] not in colour_filters:
+                continue
+            ident = {**key_dict((rec["uid"], rec["window"], rec["sequence"])),
+                     "filter": rec["filter"]}
+            if err is None and rh[uid] is None:
+                err = "no heliocentric distance (no ISD and no r_h_au)"
+            if err is None and not rec["t_exp_s"]:
+                err = "no exposure time in the command plan"
+            if err is not None:
+                not_produced.append({**ident, "error": err})
+                continue
+            try:
+                iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
+                                                      straylight=model, threads=threads,
+                                                      expand_mode=expand_binned)
+                key = (rec["uid"], rec["window"], rec["sequence"])
+                stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
+                                    rec["t_exp_s"], rec["image_index"]).file_stem()
+                raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
+                meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
+                             expand_binned)
+                arr = np.where(np.isfinite(iof), iof, FLOAT32_MISSING).astype(np.float32)
+                write_product(out, meta, arr)
+            except (ProductError, ValueError) as exc:
+                not_produced.append({**ident, "error": str(exc)})
+                continue
+            written.update((f"{stem}.dat", f"{stem}.xml"))
+            swaths.setdefault((uid, rec["filter"]), {})[rec["sequence"]] = iof
+            products.append({**ident, "product": stem, "straylight": stray_note,
+                             "saturated_px": stats["saturated_px"], "stats": stats})
+    files = file_count_check("level1_products", packets, out, colour_filters)
+    ql, ql_order = write_quicklooks(quicklook_dir, plan, swaths, colour_filters,
+                                    quicklook_max_side, geometry_dir)
+    expected_ql = [f"{observation_id_string(im.uid)}_{f}.jpg" for im in plan.images
+                   for f in sorted({w.filter for w in im.windows} & set(colour_filters))]
+    ql_check = {"stage": "quicklooks", "expected": len(expected_ql), "produced": len(ql),
+                "missing": sorted(set(expected_ql) - set(ql)), "ok": set(ql) == set(expected_ql)}
+    saturation = [{k: p[k] for k in ("uid", "window", "sequence", "filter", "saturated_px")}
+                  for p in products if p["saturated_px"]]
+    stage = {
+        "stage": "calibrate",
+        "ok": bool(files["ok"] and ql_check["ok"] and not not_produced),
+        "calibration": {"version": calset.version, "files": list(cal_files),
+                        "defaults_used": list(calset.defaults_used)},
+        "heliocentric_au": {str(k): v for k, v in sorted(rh.items())},
+        "file_counts": {"ok": files["ok"] and ql_check["ok"], "stages": [
+            stage_check("level0_input", packets, [(p["uid"], p["window"], p["sequence"])
+                                                  for p in l0["products"]
+                                                  if p["filter"] in colour_filters],
+                        colour_filters),
+            files, ql_check]},
+        "saturated_framelets": saturation,
+        "not_produced": not_produced,
+        "stray_files": stray_files(out, written),
+        "quicklooks": ql,
+        "quicklook_order": ql_order,
+        "products": products,
+    }
+    write_json(stage_json, stage)
+    return stage

@@ -1,0 +1,156 @@
+"""Shared helpers of the pipeline stages: deterministic JSON, product names and file counts.
+
+Every stage function writes its outputs and returns a JSON-ready dict (the "stage JSON").
+Stage JSONs hold no wall-clock times and no absolute paths, so that two runs of the same
+inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cassis_pipe.labels.ids import uid_to_observation_id
+from cassis_pipe.labels.names import PsaFrameletName, parse_psa_framelet_name
+from cassis_pipe.level0.pseudo import Key, PseudoPacket  # noqa: F401 - re-exported
+from cassis_pipe.level0.report import stage_check
+from cassis_pipe.telemetry.timecode import is_timecode, timecode_to_utc
+
+#: The four colour filters: the windows that become level-1 products.
+COLOUR_FILTERS: tuple[str, ...] = ("PAN", "RED", "NIR", "BLU")
+#: Default SPICE kernels for time-code -> UTC (package data, also in an installed package).
+KERNELS_DIR = Path(__file__).resolve().parents[1] / "data" / "kernels"
+DEFAULT_SCLK = KERNELS_DIR / "em16_tgo_step_20190823.tsc"
+DEFAULT_LSK = KERNELS_DIR / "naif0012.tls"
+
+
+class PipelineError(RuntimeError):
+    """A stage cannot run at all (missing or unreadable input); faults in the data are reported
+    in the stage JSON instead."""
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, bytes):
+        return o.hex()
+    if isinstance(o, set | frozenset | tuple):
+        return sorted(o) if isinstance(o, set | frozenset) else list(o)
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _finite(o: Any) -> Any:
+    """NaN/inf -> None so the JSON stays standard."""
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    return o
+
+
+def json_text(data: Any) -> str:
+    """Deterministic JSON text (2-space indent, trailing newline, NaN written as null)."""
+    plain = json.loads(json.dumps(data, default=_default))
+    return json.dumps(_finite(plain), indent=2, allow_nan=False) + "\n"
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as deterministic JSON; creates the parent directory."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json_text(data))
+    return p
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file; a missing or broken file raises :class:`PipelineError`."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise PipelineError(f"cannot read {path}: {exc}") from exc
+
+
+def read_input(path: str | Path) -> bytes:
+    """Bytes of an input file; a missing file raises :class:`PipelineError`."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise PipelineError(f"cannot read {path}: {exc}") from exc
+
+
+def timecode_utc(tc: bytes | None, sclk: str | Path, lsk: str | Path) -> datetime | None:
+    """UTC (aware datetime) of a CaSSIS time code through the SPICE kernels; None if not a
+    valid time code."""
+    if tc is None or not is_timecode(tc):
+        return None
+    text = timecode_to_utc(tc, sclk, lsk)
+    return datetime.fromisoformat(text.rstrip("Z")).replace(tzinfo=UTC)
+
+
+def iso_utc(t: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def product_name(level: str, key: Key, filter_name: str, start: datetime, t_exp_s: float,
+                 image_index: int) -> PsaFrameletName:
+    """PSA framelet name of window ``key`` = (uid, window, sequence) (``level`` raw or cal).
+
+    Orbit from the UID; the name's observation number is the 0-based index of the take-image
+    in tc.bin (the flown names' number is not derivable from the UID: see docs/pipeline.md).
+    """
+    uid, window, sequence = key
+    obs = uid_to_observation_id(uid)
+    stop = start + timedelta(seconds=t_exp_s)
+    return PsaFrameletName(level, start, stop, obs.orbit, image_index, filter_name, uid,
+                           sequence, window)
+
+
+def parse_utc(text: str) -> datetime:
+    """Aware datetime of an ISO UTC string (with or without ``Z``)."""
+    return datetime.fromisoformat(text.rstrip("Z")).replace(tzinfo=UTC)
+
+
+def keys_on_disk(directory: str | Path, suffix: str = ".dat") -> list[Key]:
+    """Framelet keys (uid, window, sequence) of the PSA-named products in ``directory``.
+
+    Files with a label but no data (or the reverse) do not count: both ``.dat`` and ``.xml``
+    must exist. Names that do not parse are ignored here (listed by :func:`stray_files`).
+    """
+    d = Path(directory)
+    keys: list[Key] = []
+    if not d.is_dir():
+        return keys
+    for f in sorted(d.glob(f"*{suffix}")):
+        try:
+            n = parse_psa_framelet_name(f.name)
+        except ValueError:
+            continue
+        if f.with_suffix(".xml").is_file():
+            keys.append((n.uid, n.window_counter, n.sequence_counter))
+    return keys
+
+
+def stray_files(directory: str | Path, names: Collection[str]) -> list[str]:
+    """Files in ``directory`` that the stage did not list (left from an older run)."""
+    d = Path(directory)
+    if not d.is_dir():
+        return []
+    return sorted(f.name for f in d.iterdir() if f.name not in names)
+
+
+def file_count_check(stage: str, packets: list[PseudoPacket], directory: str | Path,
+                     filters: Collection[str] | None = None) -> dict[str, Any]:
+    """Expected products of a stage (command plan) vs the products found on disk."""
+    return stage_check(stage, packets, keys_on_disk(directory), filters)
+
+
+def key_dict(key: Iterable[int]) -> dict[str, int]:
+    uid, win, seq = key
+    return {"uid": int(uid), "window": int(win), "sequence": int(seq)}

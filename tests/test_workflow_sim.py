@@ -1,0 +1,176 @@
+"""The workflow on observations made by the instrument simulator (the simulate rule included):
+accuracy against the simulator's truth, injected faults listed exactly, the embedded sample."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cassis_pipe.level0.plan import plan_from_tc
+from cassis_pipe.level0.pseudo import predict_packets
+from cassis_pipe.pipeline.common import COLOUR_FILTERS, keys_on_disk
+from cassis_pipe.pipeline.truth import (
+    compare_level0,
+    compare_level1,
+    damaged_framelets,
+    match_faults,
+)
+
+pytest.importorskip("cassis_pipe.sim.writer")
+
+from test_workflow import REPO, snakemake, write_config  # noqa: E402
+
+OBS = "MY35_006000_010_0"  # the simulator's default orbit and target
+
+
+# the small preset's windows, NIR 2x2 binned on board
+BINNED_NIR = """imaging:
+  num_exp: 4
+  windows:
+    - {name: PAN, row0: 354, row1: 633, col0: 768, col1: 1279, binning: 0, comp_ratio_id: 3}
+    - {name: RED, row0: 712, row1: 967, col0: 768, col1: 1279, binning: 0, comp_ratio_id: 3}
+    - {name: NIR, row0: 1048, row1: 1303, col0: 768, col1: 1279, binning: 1, comp_ratio_id: 3}
+    - {name: BLU, row0: 1409, row1: 1664, col0: 768, col1: 1279, binning: 0, comp_ratio_id: 3}
+    - {name: CTL1, row0: 200, row1: 208, col0: 640, col1: 767, binning: 0, comp_ratio_id: 0}
+    - {name: CTL2, row0: 1850, row1: 1858, col0: 1280, col1: 1407, binning: 0, comp_ratio_id: 0}
+"""
+
+
+def sim_workdir(d: Path, sim_yaml: str) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "sim.yaml").write_text(sim_yaml)
+    write_config(d, [{"observation_id": OBS, "raw_dir": f"raw/{OBS}",
+                      "calibration_version": "sim-v1", "simulate": "true",
+                      "sim_config": "sim.yaml"}])
+    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2", timeout=1200)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    return d
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sim_workdir(tmp_path_factory.mktemp("simclean"), "imaging: {num_exp: 3}\n")
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    faults = ("faults: {dropped: 1, duplicated: 1, reordered: 1, bitflipped: 1, truncated: 1, "
+              "garbage: 1, missing_framelet: 1}\n")
+    return sim_workdir(tmp_path_factory.mktemp("simfaulty"), BINNED_NIR + faults)
+
+
+def _paths(d: Path) -> tuple[Path, Path]:
+    return d / "raw" / OBS, d / "results" / OBS
+
+
+def test_simulated_without_faults_zero_rejects(clean: Path) -> None:
+    raw, res = _paths(clean)
+    assert json.loads((raw / "truth" / "faults.json").read_text())["faults"] == []
+    summary = json.loads((res / "summary.json").read_text())
+    assert summary["ok"], (res / "summary.txt").read_text()
+    counts = summary["validation"]["counts"]
+    assert counts["reject_bytes"] == 0 and counts["corrupt"] == 0
+    assert summary["validation"]["problems"] == {}
+    l1 = json.loads((res / "level1" / "calibrate.json").read_text())
+    assert len(l1["products"]) == 4 * 3 and len(l1["quicklooks"]) == 4
+
+
+def test_level0_dn_equal_truth_within_near(clean: Path) -> None:
+    raw, res = _paths(clean)
+    cmp = compare_level0(raw, res / "level0" / "level0.json", res / "level0" / "framelets")
+    assert cmp["ok"], [f for f in cmp["framelets"] if not f["ok"]]
+    assert len(cmp["framelets"]) == 6 * 3
+    for f in cmp["framelets"]:
+        if f["near"] == 0:
+            assert f["max_abs_diff"] == 0
+
+
+def test_level1_iof_against_truth(clean: Path) -> None:
+    raw, res = _paths(clean)
+    cmp = compare_level1(raw, res / "level0" / "level0.json", res / "level1" / "calibrate.json",
+                         res / "level1" / "framelets")
+    assert sorted(cmp["median_relative_bias"]) == sorted(COLOUR_FILTERS)
+    for f, bias in cmp["median_relative_bias"].items():
+        assert abs(bias) <= 0.005, (f, bias)
+    assert cmp["max_straylight_residual"] <= 0.01
+
+
+def test_injected_faults_listed_exactly(faulty: Path) -> None:
+    raw, res = _paths(faulty)
+    faults = json.loads((raw / "truth" / "faults.json").read_text())["faults"]
+    assert sorted(f["kind"] for f in faults) == sorted(
+        ["dropped", "duplicated", "reordered", "bitflipped", "truncated", "garbage",
+         "missing_framelet"])
+    rep = json.loads((res / "validation" / "validation.json").read_text())
+    m = match_faults(rep, faults)
+    assert m["exact"], m
+
+
+def test_faulty_framelets_missing_later_and_the_rest_produced(faulty: Path) -> None:
+    raw, res = _paths(faulty)
+    faults = json.loads((raw / "truth" / "faults.json").read_text())["faults"]
+    lost = next(f for f in faults if f["kind"] == "missing_framelet")
+    lost_key = (lost["uid"], lost["window"], lost["sequence"])
+    summary = json.loads((res / "summary.json").read_text())
+    packets = predict_packets(plan_from_tc((raw / "tc.bin").read_bytes()))
+    colour = {p.key for p in packets if p.filter in COLOUR_FILTERS}
+    level1_stages = ("level0_input", "level1_products")  # colour windows only
+    for row in summary["stages"]:
+        if row["stage"] == "quicklooks" or (row["stage"] in level1_stages
+                                            and lost_key not in colour):
+            continue
+        missing = {(m["uid"], m["window"], m["sequence"]) for m in row["missing"]}
+        assert lost_key in missing, row["stage"]
+    damaged = damaged_framelets(faults)
+    expected = {p.key for p in packets}
+    assert set(keys_on_disk(res / "level0" / "framelets")) == expected - damaged
+    assert set(keys_on_disk(res / "level1" / "framelets")) == colour - damaged
+
+
+@pytest.mark.slow
+def test_fresh_clone_runs_the_embedded_sample(tmp_path: Path) -> None:
+    """`snakemake --cores 2` in a fresh export of the repository: simulate the sample
+    (10 framelets x 2048 px), then validation, level 0 and level 1 for real."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=300)
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=clone,
+                       capture_output=True, text=True, timeout=3000)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    res = clone / "results" / OBS
+    summary = json.loads((res / "summary.json").read_text())
+    assert summary["ok"], (res / "summary.txt").read_text()
+    assert len(list((res / "level1" / "framelets").glob("*.dat"))) == 40
+    assert len(list((res / "level1" / "quicklook").glob("*.jpg"))) == 4
+
+
+def test_sim_check_command(faulty: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cassis_pipe.cli import main
+
+    raw, res = _paths(faulty)
+    assert main(["sim-check", str(raw), str(res), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["faults_reported_exactly"] and out["injected_faults"] == 7
+    assert out["level0_within_near"]
+    assert main(["sim-check", str(raw), str(res / "nowhere")]) == 2
+
+
+def test_binned_window_decoded_and_expanded(faulty: Path) -> None:
+    """NIR binned 2x2 on board: level-0 DN (128 x 256) equal the truth within NEAR; level 1 is
+    expanded to the full 256 x 512 detector pixels."""
+    raw, res = _paths(faulty)
+    cmp = compare_level0(raw, res / "level0" / "level0.json", res / "level0" / "framelets")
+    assert cmp["ok"] and any(f["window"] == "NIR" for f in cmp["framelets"])
+    l0 = json.loads((res / "level0" / "level0.json").read_text())
+    nir0 = [p for p in l0["products"] if p["filter"] == "NIR"]
+    assert nir0 and all(p["shape"] == [128, 256] and p["bin_factor"] == 2 for p in nir0)
+    l1 = json.loads((res / "level1" / "calibrate.json").read_text())
+    nir1 = [p for p in l1["products"] if p["filter"] == "NIR"]
+    assert nir1
+    for p in nir1:
+        xml = (res / "level1" / "framelets" / f"{p['product']}.xml").read_text()
+        assert "<elements>256</elements>" in xml and "<elements>512</elements>" in xml
+        assert "binned_expansion" in xml
