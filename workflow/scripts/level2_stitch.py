@@ -2,9 +2,10 @@
 import _level2
 
 from cassis_pipe.pipeline.level2 import run_stitch
+from cassis_pipe.pipeline.snake import stage_run
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
-with _level2.run(sm) as ctx:
+with stage_run(sm) as ctx:
     framelets, info = _level2.level1(sm)
     ctx["stage"] = run_stitch(framelets, info, sm.input.rotation, sm.output.products,
                               sm.output.stage)
