@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 from PIL import Image
 from scipy import ndimage
 
-from cassis_pipe.pipeline.accuracy import AccuracyError, accuracy, measure_shift, write_json
+from cassis_pipe.pipeline.accuracy import (
+    AccuracyError,
+    accuracy,
+    measure_shift,
+    measure_shift_tiled,
+    write_json,
+)
 from cassis_pipe.pipeline.mapproducts import (
     map_info,
     map_observation,
@@ -165,6 +171,17 @@ def test_measure_shift_recovers_translation(dl: float, ds: float, gain: float, s
     b[:, -7:] = np.nan
     r = measure_shift(a[8:-8, 8:-8], b[8:-8, 8:-8])
     assert r["dl"] == pytest.approx(dl, abs=0.05) and r["ds"] == pytest.approx(ds, abs=0.05)
+
+
+def test_measure_shift_tiled_large_image() -> None:
+    a = _texture(2300, 4)
+    b = ndimage.shift(a, (0.37, -1.21), order=3, mode="nearest")
+    a[:, :700] = np.nan                                   # a footprint-like hole
+    r = measure_shift_tiled(a, b, tile=512, max_tiles=5)
+    assert r["tiles"] == 5 and r["spread_px"] < 0.05
+    assert r["dl"] == pytest.approx(0.37, abs=0.03) and r["ds"] == pytest.approx(-1.21, abs=0.03)
+    small = measure_shift_tiled(a[:300, 800:1100], b[:300, 800:1100], tile=512)
+    assert small["tiles"] == 1 and small["ds"] == pytest.approx(-1.21, abs=0.05)
 
 
 def test_measure_shift_errors() -> None:
