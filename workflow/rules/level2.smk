@@ -1,23 +1,6 @@
 # Level 2: rotation-offset search -> stitched strips -> map products -> accuracy (simulated).
-# Needs common.smk (RESULTS, LOGS, BENCH, OBSERVATIONS, SIMULATED, SCLK, LSK, raw_dir, raw_tc,
-# geometry_dir, threads_for, mem) and the level-1 outputs of calibrate.smk. See docs/pipeline2.md.
-
-LEVEL2 = config.get("level2", {})
-L2_PIXEL_M = float(LEVEL2.get("pixel_m", 4.0))
-L2_HISTORY = LEVEL2.get("offset_history", f"{RESULTS}/rotation_offsets.csv")
-
-
-def level2_targets():
-    """Final level-2 outputs: map stage JSON of every observation, accuracy of simulated ones."""
-    out = [f"{RESULTS}/{obs}/level2/map.json" for obs in OBSERVATIONS]
-    out += [f"{RESULTS}/{obs}/level1c/stitch.json" for obs in OBSERVATIONS]
-    out += [f"{RESULTS}/{obs}/level2/accuracy.json" for obs in SIMULATED]
-    return out
-
-
-def truth_dir(wildcards):
-    """The simulator's truth directory of a simulated observation."""
-    return f"{raw_dir(wildcards.obs)}/truth"
+# Needs common.smk and level2_common.smk (included before this file) and the level-1 outputs of
+# calibrate.smk. See docs/pipeline2.md.
 
 
 rule rotation:
