@@ -32,24 +32,44 @@ class AccuracyError(ValueError):
     """Truth files unreadable, or too little overlap to measure."""
 
 
-def truth_on_grid(truth_dir: str | Path, grid: MapGrid, filter_name: str) -> np.ndarray:
-    """Truth I/F of ``filter_name`` (``truth/maps/iof_<F>.npy`` on the simulator's lat/lon
-    grid) bilinearly sampled at every pixel centre of ``grid``; NaN outside it."""
+def _truth_maps(truth_dir: str | Path, filters: list[str]) -> tuple[dict, dict[str, np.ndarray]]:
     d = Path(truth_dir) / "maps"
     try:
         g = json.loads((d / "grid.json").read_text())
-        band = np.load(d / f"iof_{filter_name}.npy")
+        bands = {f: np.load(d / f"iof_{f}.npy") for f in filters}
+        _ = (g["lat_max_deg"], g["dlat_deg"], g["lon_min_deg"], g["dlon_deg"])
     except (OSError, ValueError, KeyError) as exc:
-        raise AccuracyError(f"cannot read truth map {filter_name} in {d}: {exc}") from exc
-    lat, lon = grid.pixel_latlon()
-    i = (g["lat_max_deg"] - lat) / g["dlat_deg"] - 0.5
-    j = (np.mod(lon - g["lon_min_deg"] + 180.0, 360.0) - 180.0) / g["dlon_deg"] - 0.5
-    ok = np.isfinite(band)
-    filled = np.where(ok, band, 0.0).astype(np.float64)
-    val = ndimage.map_coordinates(filled, [i, j], order=1, mode="constant", cval=np.nan)
-    w = ndimage.map_coordinates(ok.astype(np.float64), [i, j], order=1, mode="constant",
-                                cval=0.0)
-    return np.where(w > 0.999, val, np.nan).astype(np.float32)
+        raise AccuracyError(f"cannot read the truth maps in {d}: {exc}") from exc
+    return g, bands
+
+
+def truth_bands_on_grid(truth_dir: str | Path, grid: MapGrid, filters: list[str],
+                        block_lines: int = 512) -> dict[str, np.ndarray]:
+    """Truth I/F of every filter in ``filters`` (``truth/maps/iof_<F>.npy`` on the simulator's
+    lat/lon grid) bilinearly sampled at every pixel centre of ``grid`` (float32, NaN outside
+    the truth or next to a truth cell without value). Computed in blocks of ``block_lines``
+    map lines so memory stays ~block size whatever the grid."""
+    g, bands = _truth_maps(truth_dir, filters)
+    prepared = {f: (np.where(np.isfinite(b), b, 0.0).astype(np.float32),
+                    np.isfinite(b).astype(np.float32)) for f, b in bands.items()}
+    out = {f: np.full(grid.shape, np.nan, dtype=np.float32) for f in filters}
+    cols = np.arange(grid.samples, dtype=np.float64)
+    for r0 in range(0, grid.lines, block_lines):
+        r1 = min(r0 + block_lines, grid.lines)
+        li, si = np.meshgrid(np.arange(r0, r1, dtype=np.float64), cols, indexing="ij")
+        lat, lon = grid.index_to_latlon(li, si)
+        i = (g["lat_max_deg"] - lat) / g["dlat_deg"] - 0.5
+        j = (np.mod(lon - g["lon_min_deg"] + 180.0, 360.0) - 180.0) / g["dlon_deg"] - 0.5
+        for f, (filled, ok) in prepared.items():
+            val = ndimage.map_coordinates(filled, [i, j], order=1, mode="constant", cval=0.0)
+            w = ndimage.map_coordinates(ok, [i, j], order=1, mode="constant", cval=0.0)
+            out[f][r0:r1] = np.where(w > 0.999, val, np.nan)
+    return out
+
+
+def truth_on_grid(truth_dir: str | Path, grid: MapGrid, filter_name: str) -> np.ndarray:
+    """Truth I/F of one filter on ``grid`` (see :func:`truth_bands_on_grid`)."""
+    return truth_bands_on_grid(truth_dir, grid, [filter_name])[filter_name]
 
 
 def _gradient(img: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -199,8 +219,9 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
     ``grid.pixel_m`` m, I/F bias relative, offsets in degrees)."""
     geo: dict[str, Any] = {}
     bias: dict[str, Any] = {}
+    truths = truth_bands_on_grid(truth_dir, grid, list(mosaics))
     for f, m in mosaics.items():
-        t = truth_on_grid(truth_dir, grid, f)
+        t = truths.pop(f)
         geo[f] = measure_shift_tiled(t, m, max_shift_px)
         bias[f] = iof_bias(m, t)
     ref = "PAN" if "PAN" in mosaics else next(iter(mosaics))
