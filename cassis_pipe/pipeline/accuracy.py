@@ -44,26 +44,29 @@ def _truth_maps(truth_dir: str | Path, filters: list[str]) -> tuple[dict, dict[s
 
 
 def truth_bands_on_grid(truth_dir: str | Path, grid: MapGrid, filters: list[str],
-                        block_lines: int = 512) -> dict[str, np.ndarray]:
+                        block_lines: int = 512, where: np.ndarray | None = None
+                        ) -> dict[str, np.ndarray]:
     """Truth I/F of every filter in ``filters`` (``truth/maps/iof_<F>.npy`` on the simulator's
     lat/lon grid) bilinearly sampled at every pixel centre of ``grid`` (float32, NaN outside
     the truth or next to a truth cell without value). Computed in blocks of ``block_lines``
-    map lines so memory stays ~block size whatever the grid."""
+    map lines so memory stays ~block size whatever the grid; only at the pixels where
+    ``where`` (bool, grid shape) is True, if given."""
     g, bands = _truth_maps(truth_dir, filters)
-    prepared = {f: (np.where(np.isfinite(b), b, 0.0).astype(np.float32),
-                    np.isfinite(b).astype(np.float32)) for f, b in bands.items()}
     out = {f: np.full(grid.shape, np.nan, dtype=np.float32) for f in filters}
     cols = np.arange(grid.samples, dtype=np.float64)
     for r0 in range(0, grid.lines, block_lines):
         r1 = min(r0 + block_lines, grid.lines)
         li, si = np.meshgrid(np.arange(r0, r1, dtype=np.float64), cols, indexing="ij")
-        lat, lon = grid.index_to_latlon(li, si)
+        sel = np.ones(li.shape, dtype=bool) if where is None else where[r0:r1]
+        if not sel.any():
+            continue
+        lat, lon = grid.index_to_latlon(li[sel], si[sel])
         i = (g["lat_max_deg"] - lat) / g["dlat_deg"] - 0.5
         j = (np.mod(lon - g["lon_min_deg"] + 180.0, 360.0) - 180.0) / g["dlon_deg"] - 0.5
-        for f, (filled, ok) in prepared.items():
-            val = ndimage.map_coordinates(filled, [i, j], order=1, mode="constant", cval=0.0)
-            w = ndimage.map_coordinates(ok, [i, j], order=1, mode="constant", cval=0.0)
-            out[f][r0:r1] = np.where(w > 0.999, val, np.nan)
+        for f, band in bands.items():
+            # NaN cells propagate to every point that has them as a neighbour
+            val = ndimage.map_coordinates(band, [i, j], order=1, mode="constant", cval=np.nan)
+            out[f][r0:r1][sel] = val
     return out
 
 
@@ -219,7 +222,10 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
     ``grid.pixel_m`` m, I/F bias relative, offsets in degrees)."""
     geo: dict[str, Any] = {}
     bias: dict[str, Any] = {}
-    truths = truth_bands_on_grid(truth_dir, grid, list(mosaics))
+    anyvalid = np.zeros(grid.shape, dtype=bool)
+    for m in mosaics.values():
+        anyvalid |= np.isfinite(m)
+    truths = truth_bands_on_grid(truth_dir, grid, list(mosaics), where=anyvalid)
     for f, m in mosaics.items():
         t = truths.pop(f)
         geo[f] = measure_shift_tiled(t, m, max_shift_px)
