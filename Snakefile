@@ -1,4 +1,5 @@
-# cassis-pipe workflow, part 1: raw telemetry -> validated packets -> level 0 -> level 1.
+# cassis-pipe workflow: raw telemetry -> validated packets -> level 0 -> level 1 (calibrated)
+# -> rotation-offset search, stitched strips, map-projected products, accuracy vs truth.
 # Usage: snakemake --cores all   (see docs/pipeline.md)
 
 
@@ -13,9 +14,12 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/level0.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/level2_common.smk"
+include: "workflow/rules/level2.smk"
 
 
 rule all:
     input:
         all_targets(),
+        level2_targets(),
     default_target: True

@@ -20,6 +20,10 @@ OBS = "MY34_002002_211_2"  # UID of level0.synth observations
 PROFILE = REPO / "workflow" / "profiles" / "default"
 
 
+#: part-1 final target: the synthetic observation has no geometry, so level 2 is not asked for
+PART1 = f"results/{OBS}/summary.json"
+
+
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
             str(workdir), "--workflow-profile", str(PROFILE), *args]
@@ -65,7 +69,7 @@ def tree(d: Path) -> dict[str, bytes]:
 def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A complete run with --cores 2."""
     d = synthetic_workdir(tmp_path_factory.mktemp("clean"))
-    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2")
+    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2", PART1)
     assert r.returncode == 0, r.stderr[-3000:]
     return d
 
@@ -127,14 +131,14 @@ def test_per_observation_target(tmp_path: Path) -> None:
 
 def test_one_core_gives_identical_outputs(clean: Path, tmp_path: Path) -> None:
     d = synthetic_workdir(tmp_path)
-    r = snakemake(d, "--configfile", "config.yaml", "--cores", "1")
+    r = snakemake(d, "--configfile", "config.yaml", "--cores", "1", PART1)
     assert r.returncode == 0, r.stderr[-3000:]
     assert tree(d / "results") == tree(clean / "results")
 
 
 def test_kill_mid_run_then_rerun_completes_identically(clean: Path, tmp_path: Path) -> None:
     d = synthetic_workdir(tmp_path)
-    proc = subprocess.Popen(snakemake_cmd(d, "--configfile", "config.yaml", "--cores", "1"),
+    proc = subprocess.Popen(snakemake_cmd(d, "--configfile", "config.yaml", "--cores", "1", PART1),
                             cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     level0_log = d / "logs" / OBS / "level0.log"
@@ -147,7 +151,7 @@ def test_kill_mid_run_then_rerun_completes_identically(clean: Path, tmp_path: Pa
     assert not (d / "results" / OBS / "summary.json").exists()
     # a killed Snakemake leaves its lock: unlock, then rerun (incomplete outputs are redone)
     assert snakemake(d, "--configfile", "config.yaml", "--unlock").returncode == 0
-    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2")
+    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2", PART1)
     assert r.returncode == 0, r.stderr[-3000:]
     assert tree(d / "results") == tree(clean / "results")
 
@@ -156,7 +160,7 @@ def test_kill_mid_run_then_rerun_completes_identically(clean: Path, tmp_path: Pa
 def test_dropped_framelet_reported_and_the_rest_produced(tmp_path: Path) -> None:
     lost = (272536398, 3, 1)  # BLU, exposure 1
     d = synthetic_workdir(tmp_path, drop=(lost,))
-    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2")
+    r = snakemake(d, "--configfile", "config.yaml", "--cores", "2", PART1)
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads((d / "results" / OBS / "summary.json").read_text())
     assert not s["ok"]

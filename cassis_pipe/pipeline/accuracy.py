@@ -207,12 +207,28 @@ def iof_bias(product: np.ndarray, truth: np.ndarray) -> dict[str, float]:
             "mad_relative": float(np.median(np.abs(rel - np.median(rel)))), "n_valid": n}
 
 
+def _measured(fn: Any, *args: Any) -> dict[str, Any]:
+    """``fn(*args)``, or ``{"measured": False, "reason": ...}`` when it cannot be measured
+    (e.g. two bands that see no common ground in a short observation): reported, not raised."""
+    try:
+        return fn(*args)
+    except AccuracyError as exc:
+        return {"measured": False, "reason": str(exc)}
+
+
+def largest_measured(values: Any, key: Any) -> float | None:
+    """Largest ``key(v)`` over the measured records (None when nothing could be measured)."""
+    got = [key(v) for v in values if v.get("measured", True)]
+    return max(got) if got else None
+
+
 def band_misregistration(mosaics: dict[str, np.ndarray], reference: str = "PAN",
-                         max_shift_px: int = 8) -> dict[str, dict[str, float]]:
-    """Shift (map px) of every other band against ``reference``, measured on the products."""
+                         max_shift_px: int = 8) -> dict[str, dict[str, Any]]:
+    """Shift (map px) of every other band against ``reference``, measured on the products;
+    a band with no usable common ground is reported unmeasured."""
     ref = mosaics[reference]
-    return {f: measure_shift_tiled(ref, m, max_shift_px) for f, m in mosaics.items()
-            if f != reference}
+    return {f: _measured(measure_shift_tiled, ref, m, max_shift_px)
+            for f, m in mosaics.items() if f != reference}
 
 
 def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Path,
@@ -228,8 +244,8 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
     truths = truth_bands_on_grid(truth_dir, grid, list(mosaics), where=anyvalid)
     for f, m in mosaics.items():
         t = truths.pop(f)
-        geo[f] = measure_shift_tiled(t, m, max_shift_px)
-        bias[f] = iof_bias(m, t)
+        geo[f] = _measured(measure_shift_tiled, t, m, max_shift_px)
+        bias[f] = _measured(iof_bias, m, t)
     ref = "PAN" if "PAN" in mosaics else next(iter(mosaics))
     mis = band_misregistration(mosaics, ref, max_shift_px)
     return {
@@ -239,11 +255,14 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
                             "true_deg": float(true_offset_deg),
                             "error_deg": float(recovered_offset_deg - true_offset_deg)},
         "geolocation_px": geo,
-        "max_geolocation_px": max(v["magnitude"] for v in geo.values()),
+        "max_geolocation_px": largest_measured(geo.values(), lambda v: v["magnitude"]),
         "iof_bias": bias,
-        "max_abs_iof_bias": max(abs(v["median_relative"]) for v in bias.values()),
+        "max_abs_iof_bias": largest_measured(bias.values(), lambda v: abs(v["median_relative"])),
         "band_misregistration_px": {"reference": ref, "bands": mis},
-        "max_band_misregistration_px": max((v["magnitude"] for v in mis.values()), default=0.0),
+        "max_band_misregistration_px": largest_measured(mis.values(), lambda v: v["magnitude"]),
+        "unmeasured": sorted(f"{kind}:{f}" for kind, recs in
+                             (("geolocation", geo), ("iof_bias", bias), ("misregistration", mis))
+                             for f, v in recs.items() if not v.get("measured", True)),
     }
 
 

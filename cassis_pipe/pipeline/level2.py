@@ -24,9 +24,9 @@ from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.plan import plan_from_files
 from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.pipeline.accuracy import (
-    AccuracyError,
     accuracy,
     band_misregistration,
+    largest_measured,
     write_json,
 )
 from cassis_pipe.pipeline.mapproducts import FILTER_ORDER, Level1Framelet, map_observation
@@ -149,13 +149,10 @@ def run_map(framelets: list[Level1Framelet], info: dict[str, Any], rotation_json
                                   pixel_m=pixel_m, expected_filters=expected_filters,
                                   exposure_duration_s=info.get("t_exp_s"),
                                   input_lids=info.get("input_lids", ()))
-    try:
-        mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
-        stage["band_misregistration_px"] = {
-            "reference": "PAN", "bands": mis,
-            "max": max((v["magnitude"] for v in mis.values()), default=None)}
-    except AccuracyError as exc:
-        stage["band_misregistration_px"] = {"reference": "PAN", "error": str(exc)}
+    mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
+    stage["band_misregistration_px"] = {
+        "reference": "PAN", "bands": mis,
+        "max": largest_measured(mis.values(), lambda v: v["magnitude"])}
     write_json(stage_json, stage)
     return stage
 
