@@ -24,7 +24,12 @@ from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.mosaic import Framelet, common_grid, mosaic
 from cassis_pipe.products.crs import MapProjection
 from cassis_pipe.products.geotiff import write_geotiff
-from cassis_pipe.products.images import COMPOSITES, available_composites, write_composite_png
+from cassis_pipe.products.images import (
+    COMPOSITES,
+    StretchCache,
+    available_composites,
+    write_composite_png,
+)
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
     MapInfo,
@@ -147,9 +152,10 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             tif = write_geotiff(out / f"{names[f]}.tif", band.astype(np.float32), info,
                                 tags={"CASSIS_PRODUCT": names[f]})
             written["geotiff"].append(tif.name)
+    cache = StretchCache()  # each band stretched once per joint mask, not once per composite
     for combo in available_composites(mosaics):
         png = write_composite_png(out / f"{composite_name(observation_id, combo)}.png",
-                                  mosaics, combo)
+                                  mosaics, combo, cache=cache)
         written["png"].append(png.name)
     return {k: sorted(v) for k, v in written.items()}
 

@@ -35,7 +35,7 @@ COMPOSITES: dict[str, tuple[str, str | None, str]] = {
 LOW_PCT = 0.5
 HIGH_PCT = 99.5
 JPEG_QUALITY = 90
-PNG_LEVEL = 3
+PNG_LEVEL = 1
 _SPECIAL_BELOW = -1e30
 
 
@@ -97,9 +97,43 @@ def _check_bands(bands: list[np.ndarray]) -> None:
         raise ProductError(f"bands must be co-registered 2-D arrays, got shapes {sorted(shapes)}")
 
 
+class StretchCache:
+    """Reuse of per-band work across composites of the same bands: each band's validity mask,
+    each combination's joint mask (deduplicated: equal masks share one entry) and each
+    stretched channel per (band, joint mask). Results are identical to uncached calls."""
+
+    def __init__(self) -> None:
+        self.valid: dict[str, np.ndarray] = {}
+        self.masks: list[np.ndarray] = []
+        self.mask_of: dict[frozenset[str], int] = {}
+        self.channels: dict[tuple[str, int, float, float], np.ndarray] = {}
+
+    def band_valid(self, name: str, band: np.ndarray) -> np.ndarray:
+        if name not in self.valid:
+            self.valid[name] = valid_mask(band)
+        return self.valid[name]
+
+    def joint_mask(self, names: list[str], bands: Mapping[str, np.ndarray]) -> int:
+        key = frozenset(names)
+        if key not in self.mask_of:
+            mask = np.logical_and.reduce([self.band_valid(n, np.asarray(bands[n]))
+                                          for n in names])
+            for i, m in enumerate(self.masks):
+                if np.array_equal(m, mask):
+                    self.mask_of[key] = i
+                    break
+            else:
+                self.masks.append(mask)
+                self.mask_of[key] = len(self.masks) - 1
+        return self.mask_of[key]
+
+
 def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
-                   low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT) -> np.ndarray:
-    """(lines, samples, 4) uint8 RGBA composite of ``combination`` from filter-named bands."""
+                   low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT,
+                   cache: StretchCache | None = None) -> np.ndarray:
+    """(lines, samples, 4) uint8 RGBA composite of ``combination`` from filter-named bands.
+
+    Pass one ``cache`` to several calls on the same ``bands`` to stretch each band once."""
     if combination not in COMPOSITES:
         raise ProductError(f"unknown combination {combination!r}; one of {list(COMPOSITES)}")
     names = [n for n in COMPOSITES[combination] if n is not None]
@@ -108,19 +142,37 @@ def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
         raise ProductError(f"{combination} needs bands {missing}")
     arrays = [np.asarray(bands[n]) for n in names]
     _check_bands(arrays)
-    mask = np.logical_and.reduce([valid_mask(a) for a in arrays])
-    red, green, blue = COMPOSITES[combination]
-    channels = []
-    for name in (red, green, blue):
-        if name is None:
-            pan = np.asarray(bands["PAN"], dtype=np.float64)
-            blu = np.asarray(bands["BLU"], dtype=np.float64)
-            src = np.where(mask, 0.5 * (pan + blu), 0.0)
-        else:
-            src = np.asarray(bands[name])
-        channels.append(stretch_to_uint8(src, mask, low_pct, high_pct))
-    alpha = np.where(mask, 255, 0).astype(np.uint8)
-    return np.dstack(channels + [alpha])
+    cache = StretchCache() if cache is None else cache
+    mi = cache.joint_mask(names, bands)
+    mask = cache.masks[mi]
+    out = np.empty(arrays[0].shape + (4,), dtype=np.uint8)
+    for c, name in enumerate(COMPOSITES[combination]):
+        key = (name or "(PAN+BLU)/2", mi, float(low_pct), float(high_pct))
+        if key not in cache.channels:
+            if name is None:
+                src = _half_sum(np.asarray(bands["PAN"]), np.asarray(bands["BLU"]), mask)
+            else:
+                src = np.asarray(bands[name])
+            cache.channels[key] = stretch_to_uint8(src, mask, low_pct, high_pct)
+        out[:, :, c] = cache.channels[key]
+    out[:, :, 3] = np.where(mask, np.uint8(255), np.uint8(0))
+    return out
+
+
+def _half_sum(pan: np.ndarray, blu: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """float64 0.5 * (pan + blu) where ``mask``, 0 elsewhere (one pass, no temporaries)."""
+    out = np.zeros(pan.shape, dtype=np.float64)
+    _half_sum_kernel(pan, blu, np.ascontiguousarray(mask, dtype=np.bool_), out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _half_sum_kernel(pan: np.ndarray, blu: np.ndarray, mask: np.ndarray,
+                     out: np.ndarray) -> None:
+    for i in prange(pan.shape[0]):
+        for j in range(pan.shape[1]):
+            if mask[i, j]:
+                out[i, j] = 0.5 * (np.float64(pan[i, j]) + np.float64(blu[i, j]))
 
 
 def available_composites(bands: Mapping[str, np.ndarray]) -> list[str]:
@@ -169,7 +221,7 @@ def quicklook_grey(band: np.ndarray, low_pct: float = LOW_PCT, high_pct: float =
 
 
 def png_bytes(rgba: np.ndarray) -> bytes:
-    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (zlib level 3, no metadata)."""
+    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (zlib level 1, no metadata)."""
     a = np.asarray(rgba)
     if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 4:
         raise ProductError(f"PNG needs (lines, samples, 4) uint8, got {a.dtype} {a.shape}")
@@ -191,10 +243,12 @@ def jpg_bytes(grey: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
 
 
 def write_composite_png(path: str | Path, bands: Mapping[str, np.ndarray], combination: str,
-                        low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT) -> Path:
-    """Write the ``combination`` RGBA composite as PNG; returns the path."""
+                        low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT,
+                        cache: StretchCache | None = None) -> Path:
+    """Write the ``combination`` RGBA composite as PNG; returns the path. Share one ``cache``
+    between the composites of the same bands."""
     out = Path(path)
-    out.write_bytes(png_bytes(composite_rgba(bands, combination, low_pct, high_pct)))
+    out.write_bytes(png_bytes(composite_rgba(bands, combination, low_pct, high_pct, cache)))
     return out
 
 
