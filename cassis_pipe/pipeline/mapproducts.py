@@ -144,12 +144,14 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             processing=ProcessingRecord(software_version=SOFTWARE_VERSION,
                                         description="cassis-pipe level 2: map projection",
                                         parameters=params, input_products=tuple(input_lids)))
-        arr = np.where(np.isfinite(band), band, np.float32(FLOAT32_MISSING)).astype(np.float32)
+        arr = np.where(np.isfinite(band), band, np.float32(FLOAT32_MISSING)).astype(
+            np.float32, copy=False)
         dat, xml = write_product(out, meta, arr, map_info=info)
         written["dat"].append(Path(dat).name)
         written["label"].append(Path(xml).name)
         if geotiff:
-            tif = write_geotiff(out / f"{names[f]}.tif", band.astype(np.float32), info,
+            # arr: NaN already the fill value, so the writer needs no further copy
+            tif = write_geotiff(out / f"{names[f]}.tif", arr, info,
                                 tags={"CASSIS_PRODUCT": names[f]})
             written["geotiff"].append(tif.name)
     cache = StretchCache()  # each band stretched once per joint mask, not once per composite

@@ -1,5 +1,8 @@
-"""Map-projected GeoTIFFs (rasterio/GDAL): tiled 256 x 256, deflate + floating-point predictor,
-internal overviews, Mars CRS from :mod:`cassis_pipe.products.crs`.
+"""Map-projected GeoTIFFs (rasterio/GDAL): tiled 256 x 256, deflate (level 1) + floating-point
+predictor, internal overviews, Mars CRS from :mod:`cassis_pipe.products.crs`.
+
+Compression and overviews use as many GDAL threads as numba has (``set_threads``); the bytes do
+not depend on the thread count (GDAL writes the tiles in order).
 
 float32 I/F rasters use the fill value :data:`~cassis_pipe.products.metadata.FLOAT32_MISSING`
 (-3.4028234663852886e38) as GDAL ``nodata``; NaNs in the input are written as that fill value.
@@ -14,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
 import rasterio
 from rasterio.crs import CRS
@@ -25,6 +29,9 @@ from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.metadata import FLOAT32_MISSING, MapInfo
 
 BLOCK = 256
+#: zlib level of the deflate tiles: 1 is ~3x faster than 6 and within 1 % in size on
+#: predictor-3 float32 I/F (measured in docs/pipeline2.md, Performance).
+ZLEVEL = 1
 WKT2_TAG = "CASSIS_CRS_WKT2"
 
 
@@ -49,7 +56,10 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
     if a.ndim != 2 or min(a.shape) < 1:
         raise ProductError(f"GeoTIFF raster must be 2-D and non-empty, got shape {a.shape}")
     if a.dtype.newbyteorder("=") == np.dtype(np.float32):
-        a = np.where(np.isnan(a), np.float32(FLOAT32_MISSING), a).astype(np.float32)
+        nan = np.isnan(a)
+        if nan.any():
+            a = np.where(nan, np.float32(FLOAT32_MISSING), a)
+        a = a.astype(np.float32, copy=False)
         nodata: float | None = FLOAT32_MISSING
         predictor = 3
     elif a.dtype.newbyteorder("=") == np.dtype(np.uint16):
@@ -58,20 +68,23 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
         predictor = 2
     else:
         raise ProductError(f"GeoTIFF raster must be float32 or uint16, not {a.dtype}")
+    threads = max(1, numba.get_num_threads())
     gt = map_info.geotransform()
     transform = Affine(gt[1], gt[2], gt[0], gt[4], gt[5], gt[3])
     profile = {
         "driver": "GTiff", "width": a.shape[1], "height": a.shape[0], "count": 1,
         "dtype": a.dtype.name, "crs": rasterio_crs(map_info.projection),
         "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": BLOCK,
-        "blockysize": BLOCK, "compress": "deflate", "predictor": predictor, "zlevel": 6,
+        "blockysize": BLOCK, "compress": "deflate", "predictor": predictor, "zlevel": ZLEVEL,
+        "num_threads": str(threads),
     }
     out = Path(path)
     all_tags = {WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})
     with warnings.catch_warnings():
         # an identity geotransform (corner 0, 0 and 1 m pixels) is a valid map here
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(out, "w", **profile) as ds:
+        with rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_NUM_THREADS=str(threads)), \
+                rasterio.open(out, "w", **profile) as ds:
             ds.write(a, 1)
             ds.update_tags(**all_tags)
             factors = overview_factors(*a.shape)
