@@ -9,6 +9,7 @@ from cassis_pipe.products.images import (
     COMPOSITES,
     StretchCache,
     composite_rgba,
+    png_bytes,
     stretch_to_uint8,
     valid_mask,
 )
@@ -50,3 +51,20 @@ def test_cached_composites_equal_reference() -> None:
             assert np.array_equal(composite_rgba(bands, combo), ref)
         # identical footprints: all five combinations share one joint mask
         assert len(cache.masks) == (1 if same else len(COMPOSITES))
+
+
+def test_threaded_png_writing_is_deterministic(tmp_path) -> None:
+    from cassis_pipe.pipeline.mapproducts import write_composites
+
+    bands = _bands(3, False)
+    files = {}
+    for n in (1, 2):
+        d = tmp_path / str(n)
+        d.mkdir()
+        names = write_composites(d, "MY35_006000_010_0", bands, threads=n)
+        assert len(names) == len(COMPOSITES)
+        files[n] = {p: (d / p).read_bytes() for p in names}
+    assert files[1] == files[2]
+    combo = "NIR-PAN-BLU"
+    name = [p for p in files[1] if combo in p][0]
+    assert files[1][name] == png_bytes(_reference(bands, combo))

@@ -11,10 +11,12 @@ produced file counts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 from cassis_pipe.geometry.camera import FrameCamera
@@ -28,7 +30,8 @@ from cassis_pipe.products.images import (
     COMPOSITES,
     StretchCache,
     available_composites,
-    write_composite_png,
+    composite_rgba,
+    png_bytes,
 )
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
@@ -154,12 +157,35 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             tif = write_geotiff(out / f"{names[f]}.tif", arr, info,
                                 tags={"CASSIS_PRODUCT": names[f]})
             written["geotiff"].append(tif.name)
-    cache = StretchCache()  # each band stretched once per joint mask, not once per composite
-    for combo in available_composites(mosaics):
-        png = write_composite_png(out / f"{composite_name(observation_id, combo)}.png",
-                                  mosaics, combo, cache=cache)
-        written["png"].append(png.name)
+    written["png"] = write_composites(out, observation_id, mosaics)
     return {k: sorted(v) for k, v in written.items()}
+
+
+def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.ndarray],
+                     threads: int | None = None) -> list[str]:
+    """Write the available PNG composites; returns their file names. Each band is stretched
+    once per joint mask (:class:`StretchCache`); the zlib encoding (which releases the GIL)
+    runs in ``threads`` worker threads (default: numba's thread count), at most ``threads``
+    images pending so memory stays bounded. Bytes do not depend on ``threads``."""
+    n = max(1, numba.get_num_threads() if threads is None else int(threads))
+    cache = StretchCache()
+    names: list[str] = []
+    pending: list[Future] = []
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        for combo in available_composites(mosaics):
+            path = Path(out_dir) / f"{composite_name(observation_id, combo)}.png"
+            rgba = composite_rgba(mosaics, combo, cache=cache)
+            while len(pending) >= n:
+                pending.pop(0).result()
+            pending.append(pool.submit(_write_png, path, rgba))
+            names.append(path.name)
+        for fut in pending:
+            fut.result()
+    return names
+
+
+def _write_png(path: Path, rgba: np.ndarray) -> None:
+    path.write_bytes(png_bytes(rgba))
 
 
 def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str, Any]:
