@@ -10,10 +10,12 @@ JSON-ready dict.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 from cassis_pipe.labels.names import PsaStitchedName
@@ -111,14 +113,22 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
     out.mkdir(parents=True, exist_ok=True)
     fr = register_framelets(framelets)
     filters: dict[str, Any] = {}
-    for name in [f for f in FILTER_ORDER if any(x.filter == f for x in fr)]:
+    names = [f for f in FILTER_ORDER if any(x.filter == f for x in fr)]
+    # filters are independent and the heavy kernels release the GIL (numba nogil, FFT):
+    # stitch them in numba's thread count of worker threads; results do not depend on it
+    with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
+        stitched = {name: pool.submit(stitch_filter, [x for x in fr if x.filter == name],
+                                      smooth_px=smooth_px, rotation_offset_deg=rotation_offset_deg)
+                    for name in names if sum(x.filter == name for x in fr) > 1}
+        results = {name: fut.result() for name, fut in stitched.items()}
+    for name in names:
         sel = [x for x in fr if x.filter == name]
         if len(sel) == 1:
             strip = sel[0].image.astype(np.float32)
             seams: list[dict[str, Any]] = []
             worst = float("nan")
         else:
-            res = stitch_filter(sel, smooth_px=smooth_px, rotation_offset_deg=rotation_offset_deg)
+            res = results[name]
             strip = res.strip.astype(np.float32)
             seams = [{"index": s.index, "predicted_px": list(map(float, s.predicted)),
                       "offset_px": list(map(float, s.offset)),
