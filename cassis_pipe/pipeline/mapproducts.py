@@ -169,12 +169,20 @@ def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.n
     images pending so memory stays bounded. Bytes do not depend on ``threads``."""
     n = max(1, numba.get_num_threads() if threads is None else int(threads))
     cache = StretchCache()
+    combos = available_composites(mosaics)
+    # joint masks first, so a stretched channel is kept only while a later composite needs it
+    uses = [{(c or "(PAN+BLU)/2", cache.joint_mask([b for b in COMPOSITES[k] if b], mosaics))
+             for c in COMPOSITES[k]} for k in combos]
+    cache.valid.clear()
     names: list[str] = []
     pending: list[Future] = []
     with ThreadPoolExecutor(max_workers=n) as pool:
-        for combo in available_composites(mosaics):
+        for i, combo in enumerate(combos):
             path = Path(out_dir) / f"{composite_name(observation_id, combo)}.png"
             rgba = composite_rgba(mosaics, combo, cache=cache)
+            later = set().union(*uses[i + 1:])
+            for key in [k for k in cache.channels if k[:2] not in later]:
+                del cache.channels[key]
             while len(pending) >= n:
                 pending.pop(0).result()
             pending.append(pool.submit(_write_png, path, rgba))
