@@ -156,36 +156,45 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     n_samples = int(np.ceil(max(p[1] + im.shape[1] - 1 for p, im in zip(pos, imgs, strict=True))))
     acc = np.zeros((n_lines + 1, n_samples + 1))
     wsum = np.zeros_like(acc)
-    placed: list[tuple[int, np.ndarray]] = []
+    # placed: (first strip row, rows, placed band or None = the smoothed copy, resampled
+    # later only over the rows a seam needs; same values, row r always at line row0 + r)
+    placed: list[tuple[int, int, np.ndarray | None]] = []
     for p, im, cim in zip(pos, imgs, corr, strict=True):
         row0 = int(np.ceil(p[0]))
         rows = int(np.floor(p[0] + im.shape[0] - 1)) - row0 + 1
         band = shift_cubic(im, p[0], p[1], rows, n_samples + 1, float(row0), 0.0)
         _accumulate(acc, wsum, band, row0, row0 - p[0], im.shape[0])
-        if cim is not im:
-            band = shift_cubic(cim, p[0], p[1], rows, n_samples + 1, float(row0), 0.0)
-        placed.append((row0, band))
+        placed.append((row0, rows, band if cim is im else None))
     with np.errstate(invalid="ignore", divide="ignore"):
         strip = np.where(wsum > 0, acc / np.where(wsum > 0, wsum, 1.0), np.nan).astype(dtype)
     seams = []
     for k in range(n - 1):
         peak, lines, ok = info[k]
-        residual = _seam_residual(placed[k], placed[k + 1])
+        residual = _seam_residual(placed[k], placed[k + 1], corr[k], corr[k + 1], pos[k],
+                                  pos[k + 1], n_samples + 1)
         seams.append(Seam(k, (float(predicted[k, 0]), float(predicted[k, 1])),
                           (float(offsets[k, 0]), float(offsets[k, 1])), residual, peak, lines, ok))
     return StitchResult(strip, pos, seams)
 
 
-def _seam_residual(a: tuple[int, np.ndarray], b: tuple[int, np.ndarray]) -> float:
+def _seam_residual(a: tuple[int, int, np.ndarray | None], b: tuple[int, int, np.ndarray | None],
+                   img_a: np.ndarray, img_b: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
+                   n_samples: int) -> float:
     """Shift (px) between two placed framelets over their common strip rows (NaN if none)."""
     r0 = max(a[0], b[0])
-    r1 = min(a[0] + a[1].shape[0], b[0] + b[1].shape[0])
+    r1 = min(a[0] + a[1], b[0] + b[1])
     if r1 - r0 < 4:
         return float("nan")
-    pa = a[1][r0 - a[0]:r1 - a[0]]
-    pb = b[1][r0 - b[0]:r1 - b[0]]
+
+    def rows(p: tuple[int, int, np.ndarray | None], img: np.ndarray, at: np.ndarray
+             ) -> np.ndarray:
+        if p[2] is not None:
+            return p[2][r0 - p[0]:r1 - p[0]]
+        return shift_cubic(img, at[0], at[1], r1 - r0, n_samples, float(r0), 0.0)
+
     try:
-        s = measure_shift(pa, pb, max_shift_px=4.0, iterations=3, taper=0.2, min_valid=64)
+        s = measure_shift(rows(a, img_a, pos_a), rows(b, img_b, pos_b), max_shift_px=4.0,
+                          iterations=3, taper=0.2, min_valid=64)
     except RegistrationError:
         return float("nan")
     return s.magnitude
