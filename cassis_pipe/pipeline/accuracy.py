@@ -233,9 +233,12 @@ def band_misregistration(mosaics: dict[str, np.ndarray], reference: str = "PAN",
 
 def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Path,
              recovered_offset_deg: float, true_offset_deg: float,
-             max_shift_px: int = 8) -> dict[str, Any]:
+             max_shift_px: int = 8,
+             misregistration: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The accuracy record of one observation (JSON-ready; shifts in map pixels of
-    ``grid.pixel_m`` m, I/F bias relative, offsets in degrees)."""
+    ``grid.pixel_m`` m, I/F bias relative, offsets in degrees). ``misregistration``: the
+    :func:`band_misregistration` of these mosaics against the reference band if already
+    measured (the map stage does), else it is measured here."""
     geo: dict[str, Any] = {}
     bias: dict[str, Any] = {}
     anyvalid = np.zeros(grid.shape, dtype=bool)
@@ -247,7 +250,8 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
         geo[f] = _measured(measure_shift_tiled, t, m, max_shift_px)
         bias[f] = _measured(iof_bias, m, t)
     ref = "PAN" if "PAN" in mosaics else next(iter(mosaics))
-    mis = band_misregistration(mosaics, ref, max_shift_px)
+    mis = (misregistration if misregistration is not None
+           else band_misregistration(mosaics, ref, max_shift_px))
     return {
         "pixel_m": grid.pixel_m,
         "projection": grid.projection.kind,

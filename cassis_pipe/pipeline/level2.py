@@ -169,8 +169,13 @@ def run_accuracy(map_json: str | Path, products_dir: str | Path, truth_dir: str 
         arr = read_product(Path(products_dir) / f"{obs}_{f}.xml").astype(np.float32)
         mosaics[f] = np.where(arr > -1e30, arr, np.nan).astype(np.float32)
     truth = _read_json(Path(truth_dir) / "truth.json")
+    # the map stage measured the band misregistration on the same pixels (the products hold
+    # the mosaics exactly): reuse it rather than correlating every band again
+    ref = "PAN" if "PAN" in mosaics else next(iter(mosaics), None)
+    known = m.get("band_misregistration_px", {})
+    mis = known.get("bands") if known.get("reference") == ref else None
     rec = accuracy(mosaics, grid, truth_dir, float(_read_json(rotation_json)["offset_deg"]),
-                   float(truth["rotation_offset_deg"]))
+                   float(truth["rotation_offset_deg"]), misregistration=mis)
     rec = {"stage": "accuracy", "observation_id": obs, **rec}
     write_json(out_json, rec)
     return rec
