@@ -95,6 +95,23 @@ def rotation_stage(framelets: Sequence[Level1Framelet], observation_id: str, utc
             "files": {"expected": 2, "produced": sum(files.values())}, "ok": bool(ok)}
 
 
+@numba.njit(cache=True, parallel=True)
+def _touch(a: np.ndarray) -> None:
+    for i in numba.prange(a.shape[0]):
+        a[i] = 0.0
+
+
+def _stitch_workers() -> int:
+    """numba's thread count, or 1 with the workqueue threading layer (not safe when two
+    Python threads run parallel kernels, which the geometry of the stitch stage does)."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet in this process
+        _touch(np.zeros(2))
+        layer = numba.threading_layer()
+    return 1 if layer == "workqueue" else max(1, numba.get_num_threads())
+
+
 def stitched_name(start_utc: str, stop_utc: str, filter_name: str, uid: int) -> str:
     """PSA stitched product name (lower case), e.g. ``cas_cal_sc_...-pan-837628000-sti``."""
     def t(s: str) -> datetime:
@@ -116,7 +133,7 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
     names = [f for f in FILTER_ORDER if any(x.filter == f for x in fr)]
     # filters are independent and the heavy kernels release the GIL (numba nogil, FFT):
     # stitch them in numba's thread count of worker threads; results do not depend on it
-    with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
+    with ThreadPoolExecutor(max_workers=_stitch_workers()) as pool:
         stitched = {name: pool.submit(stitch_filter, [x for x in fr if x.filter == name],
                                       smooth_px=smooth_px, rotation_offset_deg=rotation_offset_deg)
                     for name in names if sum(x.filter == name for x in fr) > 1}
