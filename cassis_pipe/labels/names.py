@@ -104,6 +104,15 @@ def _parse_t(day: str, hms: str) -> datetime:
     return datetime.strptime(day + hms, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
 
 
+def _normalise_psa(name: PsaFrameletName | PsaStitchedName) -> None:
+    """Check the PSA level; round times to the second (UTC); filter upper-case."""
+    if name.level not in PSA_LEVELS:
+        raise ValueError(f"PSA level {name.level!r} not in {PSA_LEVELS}")
+    object.__setattr__(name, "start", _round_s(_utc(name.start)))
+    object.__setattr__(name, "stop", _round_s(_utc(name.stop)))
+    object.__setattr__(name, "filter", name.filter.upper())
+
+
 @dataclass(frozen=True, slots=True)
 class PsaFrameletName:
     """Fields of a PSA framelet LID; times are rounded to the nearest second."""
@@ -119,11 +128,7 @@ class PsaFrameletName:
     window_counter: int
 
     def __post_init__(self) -> None:
-        if self.level not in PSA_LEVELS:
-            raise ValueError(f"PSA level {self.level!r} not in {PSA_LEVELS}")
-        object.__setattr__(self, "start", _round_s(_utc(self.start)))
-        object.__setattr__(self, "stop", _round_s(_utc(self.stop)))
-        object.__setattr__(self, "filter", self.filter.upper())
+        _normalise_psa(self)
         if min(self.orbit, self.observation_number, self.uid) < 0:
             raise ValueError("negative field in PSA name")
         if min(self.sequence_counter, self.window_counter) < 0:
@@ -182,11 +187,7 @@ class PsaStitchedName:
     uid: int
 
     def __post_init__(self) -> None:
-        if self.level not in PSA_LEVELS:
-            raise ValueError(f"PSA level {self.level!r} not in {PSA_LEVELS}")
-        object.__setattr__(self, "start", _round_s(_utc(self.start)))
-        object.__setattr__(self, "stop", _round_s(_utc(self.stop)))
-        object.__setattr__(self, "filter", self.filter.upper())
+        _normalise_psa(self)
         if self.uid < 0:
             raise ValueError("negative UID")
 

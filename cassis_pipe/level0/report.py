@@ -76,16 +76,15 @@ def pipeline_counts(
     return {"ok": all(c["ok"] for c in checks), "stages": checks}
 
 
+def stage_line(stage: str, produced: int, check: Mapping[str, Any]) -> str:
+    """``stage: produced/expected`` plus what is missing, unexpected or repeated."""
+    line = f"{stage}: {produced}/{check['expected']}"
+    for what in ("missing", "unexpected", "repeated"):
+        if check[what]:
+            line += f", {what} {len(check[what])}"
+    return line + ("" if check["ok"] else "  <-- MISMATCH")
+
+
 def summary_text(counts: Mapping[str, Any]) -> str:
     """One line per stage: produced/expected and what is missing or extra."""
-    lines = []
-    for c in counts["stages"]:
-        line = f"{c['stage']}: {c['distinct']}/{c['expected']}"
-        if c["missing"]:
-            line += f", missing {len(c['missing'])}"
-        if c["unexpected"]:
-            line += f", unexpected {len(c['unexpected'])}"
-        if c["repeated"]:
-            line += f", repeated {len(c['repeated'])}"
-        lines.append(line + ("" if c["ok"] else "  <-- MISMATCH"))
-    return "\n".join(lines)
+    return "\n".join(stage_line(c["stage"], c["distinct"], c) for c in counts["stages"])

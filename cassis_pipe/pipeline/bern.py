@@ -10,7 +10,7 @@
   record carries the Bern label values (exposure, rotation angle, Sun distance, absolute
   calibration factor, windows, source products).
 
-The Bern headers' array unit "DN" is wrong: the values are I/F (shared/reference/README.md).
+The Bern headers' array unit "DN" is wrong: the flown values are I/F.
 """
 
 from __future__ import annotations

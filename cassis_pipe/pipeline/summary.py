@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cassis_pipe.level0.report import stage_line
 from cassis_pipe.pipeline.common import read_json, write_json
 
 
@@ -27,15 +28,7 @@ def _stage_rows(stage_json: dict[str, Any]) -> list[dict[str, Any]]:
 def _text(summary: dict[str, Any], validation_txt: str) -> str:
     lines = [f"observation {summary['observation_id']}: "
              f"{'OK' if summary['ok'] else 'PROBLEMS FOUND'}", validation_txt.rstrip("\n")]
-    for r in summary["stages"]:
-        line = f"  {r['stage']}: {r['produced']}/{r['expected']}"
-        if r["missing"]:
-            line += f", missing {len(r['missing'])}"
-        if r["unexpected"]:
-            line += f", unexpected {len(r['unexpected'])}"
-        if r["repeated"]:
-            line += f", repeated {len(r['repeated'])}"
-        lines.append(line + ("" if r["ok"] else "  <-- MISMATCH"))
+    lines += ["  " + stage_line(r["stage"], r["produced"], r) for r in summary["stages"]]
     for stage, items in summary["not_produced"].items():
         if items:
             lines.append(f"  {stage}: {len(items)} framelet(s) not produced")
