@@ -83,3 +83,13 @@ def test_refuses_bad_input(framelets) -> None:
         assemble_exposure([off])
     with pytest.raises(BernInputError):
         read_bern_framelet(Path("/nonexistent.xml"))
+
+
+def test_directory_of_another_observation_is_rejected_not_dropped(data_dir, tmp_path) -> None:
+    from cassis_pipe.pipeline.bern import assemble_directory
+
+    stage = assemble_directory(data_dir / "level1b", tmp_path, "MY34_002002_211_2")
+    assert stage["framelets"] == {"found": 4, "assembled": 0, "rejected": 4}
+    assert {r["reason"] for r in stage["rejected"]} == {
+        "framelet of observation CRUS_049218_201_0"}
+    assert stage["exposures"] == [] and stage["ok"] is False

@@ -169,3 +169,63 @@ def write_assembled(out_dir: str | Path, framelets: Sequence[BernFramelet]
     dat, xml = write_product(out, meta, arr)
     return Path(dat), Path(xml), {"product": name, "placements": placed,
                                   "records": [level1_record(f) for f in framelets]}
+
+
+def _exposure_key(fr: BernFramelet) -> tuple[int, int]:
+    return int(fr.label.uid or 0), int(fr.label.sequence_counter or 0)
+
+
+def assemble_directory(in_dir: str | Path, out_dir: str | Path,
+                       observation_id: str | None = None) -> dict[str, Any]:
+    """Every Bern level-1b framelet (``*.xml`` + its DAT) of ``in_dir`` as level-1 input: one
+    assembled detector-frame product per exposure (UID, sequence counter) in ``out_dir``.
+
+    A file that cannot be read, or whose UID belongs to another observation than
+    ``observation_id`` (when given), is rejected with its reason, never dropped silently.
+    Returns the stage dict: framelet counts (found, used, rejected), the level-1 records, one
+    entry per exposure (product, placements) and expected vs produced product files."""
+    from cassis_pipe.labels.ids import observation_id_string
+
+    src = Path(in_dir)
+    xmls = sorted(src.glob("*.xml"))
+    used: list[BernFramelet] = []
+    rejected: list[dict[str, str]] = []
+    for p in xmls:
+        try:
+            fr = read_bern_framelet(p)
+            obs = observation_id_string(int(fr.label.uid or 0))
+        except (BernInputError, ValueError) as exc:
+            rejected.append({"file": p.name, "reason": str(exc)})
+            continue
+        if observation_id is not None and obs != observation_id:
+            rejected.append({"file": p.name, "reason": f"framelet of observation {obs}"})
+            continue
+        used.append(fr)
+    groups: dict[tuple[int, int], list[BernFramelet]] = {}
+    for fr in used:
+        groups.setdefault(_exposure_key(fr), []).append(fr)
+    exposures: list[dict[str, Any]] = []
+    expected: list[str] = []
+    assembled = 0
+    for key in sorted(groups):
+        frs = groups[key]
+        name = assembled_name(frs[0])
+        expected += [f"{name}.dat", f"{name}.xml"]
+        try:
+            _, _, rec = write_assembled(out_dir, frs)
+        except BernInputError as exc:
+            rejected += [{"file": Path(f.label.source).name, "reason": str(exc)} for f in frs]
+            continue
+        assembled += len(frs)
+        exposures.append({"uid": key[0], "sequence": key[1],
+                          "filters": sorted(f.filter for f in frs), **rec})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    missing = [n for n in expected if not (out / n).is_file()]
+    return {"stage": "bern_level1", "observation_id": observation_id,
+            "framelets": {"found": len(xmls), "assembled": assembled,
+                          "rejected": len(rejected)},
+            "rejected": rejected, "exposures": exposures,
+            "counts": {"expected": len(expected), "produced": len(expected) - len(missing),
+                       "missing": missing},
+            "ok": not missing and not rejected}

@@ -19,22 +19,29 @@ def repo_path(path):
 
 
 def _read_sheet(path):
-    """Rows of the observation sheet as dicts, validated; booleans parsed; ids unique."""
+    """Rows of the observation sheet as dicts (empty cells dropped), validated; booleans
+    parsed; ids unique."""
     rows = {}
     with open(path, newline="") as fh:
         for row in csv.DictReader(
             (line for line in fh if line.strip() and not line.startswith("#")), delimiter="\t"
         ):
-            row = {k: (v or "").strip() for k, v in row.items()}
+            row = {k: (v or "").strip() for k, v in row.items() if k}
+            row = {k: v for k, v in row.items() if v}
             row["simulate"] = row.get("simulate", "").lower() in ("true", "yes", "1")
             validate(row, schema="../schemas/observations.schema.yaml")
+            if row["simulate"] and "raw_dir" not in row:
+                raise ValueError(f"{row['observation_id']}: simulate=true needs a raw_dir")
             if row["observation_id"] in rows:
                 raise ValueError(f"duplicate observation id {row['observation_id']} in {path}")
             rows[row["observation_id"]] = row
     return rows
 
 
-OBSERVATIONS = _read_sheet(repo_path(config["observations"]))
+SHEET = _read_sheet(repo_path(config["observations"]))
+# rows starting from raw telemetry, and rows starting from Bern level-1b framelets (bern.smk)
+OBSERVATIONS = {o: row for o, row in SHEET.items() if "raw_dir" in row}
+BERN_L1B = {o: row for o, row in SHEET.items() if "level1b_dir" in row}
 RESULTS = config.get("results_dir", "results")
 LOGS = config.get("logs_dir", "logs")
 BENCH = config.get("benchmarks_dir", "benchmarks/out")
@@ -59,7 +66,7 @@ for _obs in SIMULATED:
 
 
 wildcard_constraints:
-    obs=r"MY[0-9]{2}_[0-9]{6}_[0-9]{3}_[0-9]",
+    obs=r"(MY[0-9]{2}|CRUS)_[0-9]{6}_[0-9]{3}_[0-9]",
 
 
 def raw_dir(obs):
@@ -140,3 +147,14 @@ def first_sim_config(wildcards):
     """The simulator YAML path, or None."""
     paths = sim_config(wildcards)
     return paths[0] if paths else None
+
+
+def level1b_dir(wildcards):
+    """Directory of a Bern level-1b row's framelets (XML + DAT): from the working directory if
+    it exists there, else from the repository (the sample row's real exposure)."""
+    return repo_path(BERN_L1B[wildcards.obs]["level1b_dir"])
+
+
+def bern_targets():
+    """Stage JSON of every Bern level-1b row (the assembled exposures, bern.smk)."""
+    return [f"{RESULTS}/{obs}/level1b/bern.json" for obs in BERN_L1B]
