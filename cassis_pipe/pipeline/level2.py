@@ -27,6 +27,7 @@ from cassis_pipe.pipeline.accuracy import (
     accuracy,
     band_misregistration,
     largest_measured,
+    nan_fill,
     write_json,
 )
 from cassis_pipe.pipeline.mapproducts import FILTER_ORDER, Level1Framelet, map_observation
@@ -166,8 +167,8 @@ def run_accuracy(map_json: str | Path, products_dir: str | Path, truth_dir: str 
     obs = m["observation_id"]
     mosaics = {}
     for f in m["valid_pixels"]:
-        arr = read_product(Path(products_dir) / f"{obs}_{f}.xml").astype(np.float32)
-        mosaics[f] = np.where(arr > -1e30, arr, np.nan).astype(np.float32)
+        arr = read_product(Path(products_dir) / f"{obs}_{f}.xml")     # new float32 array
+        mosaics[f] = nan_fill(np.ascontiguousarray(arr, dtype=np.float32))
     truth = _read_json(Path(truth_dir) / "truth.json")
     # the map stage measured the band misregistration on the same pixels (the products hold
     # the mosaics exactly): reuse it rather than correlating every band again
