@@ -125,16 +125,24 @@ def _parabola(cm: float, c0: float, cp: float) -> float:
 
 def _xc_at(spec: np.ndarray, dl: float, ds: float, norm: float) -> tuple[float, ...]:
     """Cross-correlation of spectrum ``spec`` at (dl, ds), (dl +- 1, ds), (dl, ds +- 1) px by
-    the Fourier shift theorem; returns (c0, c_l-, c_l+, c_s-, c_s+)."""
+    the Fourier shift theorem (two matrix-vector products over the spectrum); returns
+    (c0, c_l-, c_l+, c_s-, c_s+) on the scale of the inverse FFT divided by ``norm``."""
     fl, fs = spec.shape
-    kl = fft.fftfreq(fl)[:, None] * (2j * np.pi)
-    ks = fft.fftfreq(fs)[:, None] * (2j * np.pi)
-    es = np.exp(ks * np.array([ds - 1.0, ds, ds + 1.0])[None, :]).astype(np.complex64)
-    el = np.exp(kl * np.array([dl - 1.0, dl, dl + 1.0])[None, :]).astype(np.complex64)
-    rows = spec @ es                               # (fl, 3): summed over sample frequencies
-    # v[p, q] at (dl + p - 1, ds + q - 1); same scale as the inverse FFT divided by ``norm``
-    v = (el.T @ rows).real.astype(np.float64) / (norm * fl * fs)
-    return float(v[1, 1]), float(v[0, 1]), float(v[2, 1]), float(v[1, 0]), float(v[1, 2])
+    ramp_l = np.exp(fft.fftfreq(fl) * (2j * np.pi * dl)).astype(np.complex64)
+    ramp_s = np.exp(fft.fftfreq(fs) * (2j * np.pi * ds)).astype(np.complex64)
+    along_l = spec @ ramp_s                 # (fl,): summed over sample frequencies at ds
+    along_s = ramp_l @ spec                 # (fs,): summed over line frequencies at dl
+    step_l = np.exp(fft.fftfreq(fl) * (2j * np.pi)).astype(np.complex64)
+    step_s = np.exp(fft.fftfreq(fs) * (2j * np.pi)).astype(np.complex64)
+    w_l = ramp_l * along_l
+    w_s = ramp_s * along_s
+    scale = 1.0 / (norm * fl * fs)
+    c0 = float(np.sum(w_l).real) * scale
+    lm = float(np.sum(w_l * np.conj(step_l)).real) * scale
+    lp = float(np.sum(w_l * step_l).real) * scale
+    sm = float(np.sum(w_s * np.conj(step_s)).real) * scale
+    sp = float(np.sum(w_s * step_s).real) * scale
+    return c0, lm, lp, sm, sp
 
 
 def _resampled(b: np.ndarray, dl: float, ds: float) -> np.ndarray:
