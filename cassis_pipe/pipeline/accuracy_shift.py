@@ -3,10 +3,12 @@
 Normalised cross-correlation of gradient images (insensitive to gain and offset): the line and
 sample gradients, zeroed within 2 px of any pixel not valid in both images, are packed into one
 complex image (``gl + i gs``), so one complex FFT correlation sums both directions. The integer
-peak within ``max_shift_px`` is refined by a parabola through its neighbours; then ``iterations
-- 1`` passes evaluate the correlation at the current estimate and +-1 px around it by the
-Fourier shift theorem (band-limited interpolation of the same spectrum: no resampling, no new
-FFT) and add the parabola residual, until it is below :data:`TOL_PX`.
+peak within ``max_shift_px`` is refined by a parabola through its neighbours, then by up to
+:data:`REFINE_STEPS` parabola steps on the correlation evaluated at the estimate and +-1 px by
+the Fourier shift theorem (band-limited interpolation of the same spectrum: no resampling, no
+new FFT), until the step is below :data:`TOL_PX`. When the refined shift exceeds
+:data:`RESAMPLE_PX`, the second image is resampled by it (cubic spline) and the residual is
+measured again, so the valid-pixel mask stays aligned with the content.
 
 Large images are measured on up to ``max_tiles`` tiles (median), chosen from per half-tile
 valid-pixel counts; tiles are measured in worker threads (numba's thread count). Arithmetic
