@@ -1,15 +1,18 @@
 """Stage "accuracy": map products of a simulated observation against the simulator's truth.
 
 * geolocation: per band, the sub-pixel shift (map pixels) between the product and the truth
-  I/F map resampled onto the product grid;
-* I/F bias per band: median of product / truth - 1 over pixels valid in both;
-* band-to-band misregistration: shift of every band against PAN, measured on the products;
+  I/F map bilinearly sampled at the product's pixel centres, measured on up to 8 tiles of
+  1024 x 1024 px (median; the tiles with the most valid product pixels, spread over the
+  footprint); the truth is sampled only on those tiles;
+* I/F bias per band: median of product / truth - 1 over the pixels valid in both, on a
+  regular lattice of every :data:`BIAS_STEP_PX`-th line and sample for grids larger than
+  :data:`BIAS_FULL_MAX_PX` (every pixel below);
+* band-to-band misregistration: shift of every band against PAN, measured on the products
+  (same tiling);
 * rotation offset error: recovered - true offset (deg).
 
-Shifts: normalised cross-correlation of gradient images (insensitive to gain and offset), FFT,
-parabolic peak refinement, then ``iterations`` passes that resample the second image by the
-estimate and add the residual; large products are measured on up to 8 tiles of 1024 x 1024 px
-(median), which bounds memory and time. Pure functions; :func:`accuracy` only reads the truth files.
+Shifts: :mod:`~cassis_pipe.pipeline.accuracy_shift` (gradient NCC, FFT, Fourier-shift
+refinement). Pure functions; :func:`accuracy` only reads the truth files.
 """
 
 from __future__ import annotations
@@ -21,54 +24,193 @@ from typing import Any
 
 import numba
 import numpy as np
-from scipy import fft, ndimage
-from scipy.fft import next_fast_len
+from numba import njit
 
 from cassis_pipe.mapping.grid import MapGrid
+from cassis_pipe.mapping.projections import EQUIRECTANGULAR, inverse_point
+from cassis_pipe.pipeline.accuracy_shift import (
+    MIN_VALID,
+    TILE_PX,
+    AccuracyError,
+    measure_pairs,
+    measure_shift,
+    measure_shift_tiled,
+    pick_tiles,
+    valid_box,
+)
 
-#: Minimum number of pixels valid in both images for a shift or bias figure.
-MIN_VALID = 256
+__all__ = ["MIN_VALID", "AccuracyError", "measure_shift", "measure_shift_tiled", "accuracy",
+           "band_misregistration", "geolocation", "iof_bias", "iof_bias_sampled", "nan_fill",
+           "largest_measured", "truth_bands_on_grid", "truth_on_grid", "write_json",
+           "TruthMaps"]
+
+#: Tile side (px) of the geolocation and misregistration measurements.
+SHIFT_TILE_PX = TILE_PX
+#: Lattice step (px) of the I/F bias on grids larger than :data:`BIAS_FULL_MAX_PX` pixels.
+BIAS_STEP_PX = 4
+BIAS_FULL_MAX_PX = 4_000_000
 
 
-class AccuracyError(ValueError):
-    """Truth files unreadable, or too little overlap to measure."""
+@njit(cache=True, nogil=True, inline="always")
+def _bilerp(band: np.ndarray, x: float, y: float) -> float:
+    """``band`` at fractional cell (x, y): NaN outside ``[0, n - 1]`` on either axis or when
+    any of the 4 neighbour cells is NaN (needs at least 2 x 2 cells)."""
+    n0, n1 = band.shape
+    if not (0.0 <= x <= n0 - 1 and 0.0 <= y <= n1 - 1):
+        return np.nan
+    i0, j0 = min(int(x), n0 - 2), min(int(y), n1 - 2)
+    fx, fy = x - i0, y - j0
+    return ((1 - fx) * ((1 - fy) * band[i0, j0] + fy * band[i0, j0 + 1])
+            + fx * ((1 - fy) * band[i0 + 1, j0] + fy * band[i0 + 1, j0 + 1]))
 
 
-def _truth_maps(truth_dir: str | Path, filters: list[str]) -> tuple[dict, dict[str, np.ndarray]]:
-    d = Path(truth_dir) / "maps"
-    try:
-        g = json.loads((d / "grid.json").read_text())
-        bands = {f: np.load(d / f"iof_{f}.npy") for f in filters}
-        _ = (g["lat_max_deg"], g["dlat_deg"], g["lon_min_deg"], g["dlon_deg"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise AccuracyError(f"cannot read the truth maps in {d}: {exc}") from exc
-    return g, bands
+@njit(cache=True, nogil=True, inline="always")
+def _cell(line: float, sample: float, geo: np.ndarray, prm: np.ndarray, tg: np.ndarray
+          ) -> tuple[float, float]:
+    """Truth cell (row, col) of map pixel (line, sample); ``geo`` = (ulx, uly, pixel) m,
+    ``tg`` = truth (lat_max, dlat, lon_min, dlon) deg."""
+    lat, lon = inverse_point(geo[0] + (sample + 0.5) * geo[2], geo[1] - (line + 0.5) * geo[2],
+                             prm)
+    lat, lon = np.degrees(lat), np.degrees(lon)
+    return ((tg[0] - lat) / tg[1] - 0.5,
+            (np.mod(lon - tg[2] + 180.0, 360.0) - 180.0) / tg[3] - 0.5)
+
+
+@njit(cache=True, nogil=True)
+def _cells(lines: np.ndarray, samples: np.ndarray, geo: np.ndarray, prm: np.ndarray,
+           tg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    i = np.empty(lines.size)
+    j = np.empty(lines.size)
+    for k in range(lines.size):
+        i[k], j[k] = _cell(lines[k], samples[k], geo, prm, tg)
+    return i, j
+
+
+@njit(cache=True, nogil=True)
+def _sample(band: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    out = np.empty(i.size, np.float32)
+    for k in range(i.size):
+        out[k] = _bilerp(band, i[k], j[k])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _window(band: np.ndarray, r0: int, c0: int, where: np.ndarray, geo: np.ndarray,
+            prm: np.ndarray, tg: np.ndarray, separable: bool) -> np.ndarray:
+    """Truth of ``band`` on the map window at (r0, c0) where ``where`` is finite. With
+    ``separable`` (equirectangular: latitude depends on the line only, longitude on the
+    sample only) the cells are computed once per line and per sample: same values."""
+    nl, ns = where.shape
+    out = np.full((nl, ns), np.nan, np.float32)
+    if separable:
+        ci = np.empty(nl)
+        cj = np.full(ns, np.nan)
+        ref = -1
+        for a in range(nl):
+            ci[a] = _cell(float(r0 + a), float(c0), geo, prm, tg)[0]
+            if ref < 0 and np.isfinite(ci[a]):
+                ref = a
+        if ref >= 0:
+            for b in range(ns):
+                cj[b] = _cell(float(r0 + ref), float(c0 + b), geo, prm, tg)[1]
+        for a in range(nl):
+            if np.isfinite(ci[a]):
+                for b in range(ns):
+                    if np.isfinite(where[a, b]):
+                        out[a, b] = _bilerp(band, ci[a], cj[b])
+        return out
+    for a in range(nl):
+        for b in range(ns):
+            if np.isfinite(where[a, b]):
+                x, y = _cell(float(r0 + a), float(c0 + b), geo, prm, tg)
+                out[a, b] = _bilerp(band, x, y)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _nan_unless_above(a: np.ndarray, threshold: float) -> None:
+    flat = a.reshape(-1)
+    for k in range(flat.size):
+        if not flat[k] > threshold:
+            flat[k] = np.nan
+
+
+def nan_fill(product: np.ndarray, threshold: float = -1e30) -> np.ndarray:
+    """Set every value of ``product`` (C-contiguous float32, modified in place) that is not
+    above ``threshold`` (the products' fill value, NaN) to NaN; returns ``product``."""
+    if not (product.flags.c_contiguous and product.flags.writeable):
+        raise ValueError("nan_fill needs a writable C-contiguous array")
+    _nan_unless_above(product, float(threshold))
+    return product
+
+
+class TruthMaps:
+    """The simulator's truth I/F maps (``truth/maps/iof_<F>.npy`` on its lat/lon grid,
+    ``grid.json``: cell centre lat = lat_max - (i + 0.5) dlat, lon = lon_min + (j + 0.5)
+    dlon), sampled bilinearly at map-grid pixel centres on demand (float32; NaN outside the
+    truth or next to a truth cell without value). Thread-safe (numba ``nogil`` kernels)."""
+
+    def __init__(self, truth_dir: str | Path, filters: list[str]) -> None:
+        d = Path(truth_dir) / "maps"
+        try:
+            g = json.loads((d / "grid.json").read_text())
+            self.bands = {f: np.ascontiguousarray(np.load(d / f"iof_{f}.npy"), np.float32)
+                          for f in filters}
+            self._tg = np.array([g["lat_max_deg"], g["dlat_deg"], g["lon_min_deg"],
+                                 g["dlon_deg"]], dtype=np.float64)
+        except (OSError, ValueError, KeyError) as exc:
+            raise AccuracyError(f"cannot read the truth maps in {d}: {exc}") from exc
+        if any(b.ndim != 2 or min(b.shape) < 2 for b in self.bands.values()):
+            raise AccuracyError(f"truth maps in {d} must be 2-D with at least 2 x 2 cells")
+
+    @staticmethod
+    def _geo(grid: MapGrid) -> tuple[np.ndarray, np.ndarray]:
+        return (np.array([grid.ulx_m, grid.uly_m, grid.pixel_m], dtype=np.float64),
+                np.asarray(grid.projection.params, dtype=np.float64))
+
+    def cells(self, grid: MapGrid, lines: np.ndarray, samples: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """Fractional truth cells (row, col; centres on integers) of the map pixel centres
+        (``lines``, ``samples``: 1-D)."""
+        geo, prm = self._geo(grid)
+        return _cells(np.ascontiguousarray(lines, np.float64),
+                      np.ascontiguousarray(samples, np.float64), geo, prm, self._tg)
+
+    def sample(self, f: str, cells: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Truth I/F of filter ``f`` at ``cells`` (1-D, from :meth:`cells`)."""
+        return _sample(self.bands[f], *cells)
+
+    def window(self, f: str, grid: MapGrid, rows: slice, cols: slice,
+               where: np.ndarray | None = None) -> np.ndarray:
+        """Truth I/F of filter ``f`` on the map-grid window ``rows`` x ``cols`` (slices with
+        start and stop); only where ``where`` (window shape) is finite if given, NaN
+        elsewhere."""
+        geo, prm = self._geo(grid)
+        if where is None:
+            where = np.zeros((rows.stop - rows.start, cols.stop - cols.start), np.float32)
+        return _window(self.bands[f], rows.start, cols.start, where, geo, prm, self._tg,
+                       grid.projection.kind == EQUIRECTANGULAR)
 
 
 def truth_bands_on_grid(truth_dir: str | Path, grid: MapGrid, filters: list[str],
                         block_lines: int = 512, where: np.ndarray | None = None
                         ) -> dict[str, np.ndarray]:
-    """Truth I/F of every filter in ``filters`` (``truth/maps/iof_<F>.npy`` on the simulator's
-    lat/lon grid) bilinearly sampled at every pixel centre of ``grid`` (float32, NaN outside
-    the truth or next to a truth cell without value). Computed in blocks of ``block_lines``
-    map lines so memory stays ~block size whatever the grid; only at the pixels where
-    ``where`` (bool, grid shape) is True, if given."""
-    g, bands = _truth_maps(truth_dir, filters)
+    """Truth I/F of every filter in ``filters`` bilinearly sampled at every pixel centre of
+    ``grid`` (float32, NaN outside the truth or next to a truth cell without value; only where
+    ``where`` (bool, grid shape) is True, if given), in blocks of ``block_lines`` map lines.
+    Full-grid arrays: for checks and small grids; :func:`accuracy` samples only what it uses."""
+    truth = TruthMaps(truth_dir, filters)
     out = {f: np.full(grid.shape, np.nan, dtype=np.float32) for f in filters}
-    cols = np.arange(grid.samples, dtype=np.float64)
     for r0 in range(0, grid.lines, block_lines):
         r1 = min(r0 + block_lines, grid.lines)
-        li, si = np.meshgrid(np.arange(r0, r1, dtype=np.float64), cols, indexing="ij")
-        sel = np.ones(li.shape, dtype=bool) if where is None else where[r0:r1]
-        if not sel.any():
+        sel = (np.ones((r1 - r0, grid.samples), dtype=bool) if where is None
+               else where[r0:r1])
+        li, si = np.nonzero(sel)
+        if li.size == 0:
             continue
-        lat, lon = grid.index_to_latlon(li[sel], si[sel])
-        i = (g["lat_max_deg"] - lat) / g["dlat_deg"] - 0.5
-        j = (np.mod(lon - g["lon_min_deg"] + 180.0, 360.0) - 180.0) / g["dlon_deg"] - 0.5
-        for f, band in bands.items():
-            # NaN cells propagate to every point that has them as a neighbour
-            val = ndimage.map_coordinates(band, [i, j], order=1, mode="constant", cval=np.nan)
-            out[f][r0:r1][sel] = val
+        cells = truth.cells(grid, li + float(r0), si)
+        for f in filters:
+            out[f][r0:r1][sel] = truth.sample(f, cells)
     return out
 
 
@@ -77,125 +219,27 @@ def truth_on_grid(truth_dir: str | Path, grid: MapGrid, filter_name: str) -> np.
     return truth_bands_on_grid(truth_dir, grid, [filter_name])[filter_name]
 
 
-def _gradient(img: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    a = np.where(ok, img, 0.0)
-    gl = np.zeros_like(a)
-    gs = np.zeros_like(a)
-    gl[1:-1] = 0.5 * (a[2:] - a[:-2])
-    gs[:, 1:-1] = 0.5 * (a[:, 2:] - a[:, :-2])
-    inner = ndimage.binary_erosion(ok, iterations=2)
-    g = (gl + 1j * gs) * inner
-    return g / (np.sqrt(np.mean(np.abs(g[inner]) ** 2)) + 1e-30) * inner
-
-
-def _parabola(cm: float, c0: float, cp: float) -> float:
-    den = cm - 2.0 * c0 + cp
-    return 0.0 if den >= 0 else float(np.clip(0.5 * (cm - cp) / den, -0.5, 0.5))
-
-
-def _one_shift(a: np.ndarray, b: np.ndarray, ok: np.ndarray, max_shift_px: int
-               ) -> tuple[float, float, float]:
-    """(dl, ds, peak) with b(l, s) ~ a(l - dl, s - ds), over the common valid mask ``ok``."""
-    ga, gb = _gradient(a, ok), _gradient(b, ok)
-    nl, ns = a.shape
-    fl, fs = next_fast_len(nl + max_shift_px), next_fast_len(ns + max_shift_px)
-    xc = fft.ifft2(np.conj(fft.fft2(ga, (fl, fs), workers=-1)) * fft.fft2(gb, (fl, fs),
-                                                                       workers=-1),
-                   workers=-1).real
-    xc /= max(float(np.count_nonzero(ok)), 1.0)
-    idx = np.r_[0:max_shift_px + 1, -max_shift_px:0]
-    sub = xc[np.ix_(idx % fl, idx % fs)]
-    pi, pj = np.unravel_index(int(np.argmax(sub)), sub.shape)
-    li, sj = int(idx[pi]), int(idx[pj])
-    c0 = float(xc[li % fl, sj % fs])
-    dl = li + _parabola(xc[(li - 1) % fl, sj % fs], c0, xc[(li + 1) % fl, sj % fs])
-    ds = sj + _parabola(xc[li % fl, (sj - 1) % fs], c0, xc[li % fl, (sj + 1) % fs])
-    return dl, ds, c0
-
-
-def measure_shift(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8, iterations: int = 3
-                  ) -> dict[str, float]:
-    """Sub-pixel translation (px) of ``b`` relative to ``a`` (same grid; NaN = no data):
-    ``b(l, s) ~ a(l - dl, s - ds)``. Returns {dl, ds, magnitude, peak, n_valid}; raises
-    :class:`AccuracyError` when fewer than :data:`MIN_VALID` pixels are valid in both."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise AccuracyError(f"shapes differ: {a.shape} vs {b.shape}")
-    both = np.isfinite(a) & np.isfinite(b)
-    if np.count_nonzero(both) < MIN_VALID:
-        raise AccuracyError(f"only {np.count_nonzero(both)} pixels valid in both images")
-    rows, cols = np.flatnonzero(both.any(axis=1)), np.flatnonzero(both.any(axis=0))
-    pad = max_shift_px + 4
-    box = (slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
-           slice(max(cols[0] - pad, 0), cols[-1] + pad + 1))
-    a, b = a[box], b[box]
-    dl = ds = 0.0
-    peak = 0.0
-    n = 0
-    for it in range(max(1, iterations)):
-        if it == 0:
-            bb = b
-        else:
-            okb = np.isfinite(b).astype(np.float64)
-            bb = ndimage.shift(np.nan_to_num(b), (-dl, -ds), order=3, mode="constant",
-                               cval=0.0)
-            wb = ndimage.shift(okb, (-dl, -ds), order=1, mode="constant", cval=0.0)
-            bb = np.where(wb > 0.999, bb, np.nan)
-        ok = np.isfinite(a) & np.isfinite(bb)
-        n = int(np.count_nonzero(ok))
-        if n < MIN_VALID:
-            raise AccuracyError(f"only {n} pixels valid in both images")
-        r_l, r_s, peak = _one_shift(a, bb, ok, max_shift_px if it == 0 else 2)
-        dl += r_l
-        ds += r_s
-        if abs(r_l) < 1e-4 and abs(r_s) < 1e-4:
-            break
-    return {"dl": float(dl), "ds": float(ds), "magnitude": float(np.hypot(dl, ds)),
-            "peak": float(peak), "n_valid": n}
-
-
-def measure_shift_tiled(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8, tile: int = 1024,
-                        max_tiles: int = 8, min_fraction: float = 0.5) -> dict[str, float]:
-    """:func:`measure_shift` on large images, bounded in memory and time: on up to
-    ``max_tiles`` tiles of ``tile`` x ``tile`` px with the largest shares (at least
-    ``min_fraction``) of pixels valid in both images, spread evenly over the candidates;
-    returns the median shift, plus ``tiles`` and ``spread_px`` (largest deviation of a tile
-    from the median). Images that fit in one tile are measured whole."""
-    a = np.asarray(a)
-    b = np.asarray(b)
-    if a.shape != b.shape:
-        raise AccuracyError(f"shapes differ: {a.shape} vs {b.shape}")
-    nl, ns = a.shape
-    if nl <= tile and ns <= tile:
-        return {**measure_shift(a, b, max_shift_px), "tiles": 1, "spread_px": 0.0}
-    both = np.isfinite(a) & np.isfinite(b)
-    cands = []
-    for i in range(0, max(nl - tile, 0) + 1, tile // 2):
-        for j in range(0, max(ns - tile, 0) + 1, tile // 2):
-            frac = float(both[i:i + tile, j:j + tile].mean())
-            if frac >= min_fraction:
-                cands.append((i, j))
-    if not cands:
-        return {**measure_shift(a, b, max_shift_px), "tiles": 1, "spread_px": 0.0}
-    pick = [cands[k] for k in np.unique(np.linspace(0, len(cands) - 1, max_tiles).round()
-                                        .astype(int))]
-    res = []
-    for i, j in pick:
-        try:
-            res.append(measure_shift(a[i:i + tile, j:j + tile], b[i:i + tile, j:j + tile],
-                                     max_shift_px))
-        except AccuracyError:
-            continue
-    if not res:
-        raise AccuracyError("no tile could be measured")
-    dl = float(np.median([r["dl"] for r in res]))
-    ds = float(np.median([r["ds"] for r in res]))
-    spread = max(float(np.hypot(r["dl"] - dl, r["ds"] - ds)) for r in res)
-    return {"dl": dl, "ds": ds, "magnitude": float(np.hypot(dl, ds)),
-            "peak": float(np.median([r["peak"] for r in res])),
-            "n_valid": int(sum(r["n_valid"] for r in res)), "tiles": len(res),
-            "spread_px": spread}
+def geolocation(mosaic: np.ndarray, truth: TruthMaps, f: str, grid: MapGrid,
+                max_shift_px: int = 8, tile: int = SHIFT_TILE_PX, max_tiles: int = 8
+                ) -> dict[str, float]:
+    """Shift (map px) of product ``mosaic`` of filter ``f`` against the truth on ``grid``:
+    on the :func:`~.accuracy_shift.pick_tiles` tiles of the product's valid pixels (median;
+    truth sampled there, at the valid product pixels only), or on the valid bounding box when
+    it fits in one tile or no tile qualifies. Truth sampling and correlation of the tiles run
+    in worker threads."""
+    nl, ns = mosaic.shape
+    picks = [] if nl <= tile and ns <= tile else pick_tiles(mosaic, mosaic, tile, max_tiles)
+    if not picks:
+        rows, cols = valid_box(mosaic, mosaic)
+        m = mosaic[rows, cols]
+        return {**measure_shift(truth.window(f, grid, rows, cols, m), m, max_shift_px),
+                "tiles": 1, "spread_px": 0.0}
+    pairs = []
+    for i, j in picks:
+        rows, cols = slice(i, i + tile), slice(j, j + tile)
+        pairs.append(lambda m=mosaic[rows, cols], rows=rows, cols=cols:
+                     (truth.window(f, grid, rows, cols, m), m))
+    return measure_pairs(pairs, max_shift_px)
 
 
 def iof_bias(product: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -224,12 +268,36 @@ def largest_measured(values: Any, key: Any) -> float | None:
     return max(got) if got else None
 
 
+def iof_bias_sampled(mosaics: dict[str, np.ndarray], truth: TruthMaps, grid: MapGrid
+                     ) -> dict[str, dict[str, Any]]:
+    """:func:`iof_bias` of every band on the regular lattice of every ``step``-th line and
+    sample (``step`` = :data:`BIAS_STEP_PX` on grids larger than :data:`BIAS_FULL_MAX_PX`,
+    else 1; lattice offset ``step // 2``); the truth is sampled only there. Each record also
+    holds ``lattice_step_px``. Unmeasurable bands are reported as by :func:`_measured`. Bands
+    are evaluated in numba's thread count of worker threads (same figures)."""
+    step = BIAS_STEP_PX if grid.lines * grid.samples > BIAS_FULL_MAX_PX else 1
+    sub = {f: m[step // 2::step, step // 2::step] for f, m in mosaics.items()}
+    anyv = np.zeros(next(iter(sub.values())).shape, dtype=bool)
+    for m in sub.values():
+        anyv |= np.isfinite(m)
+    li, si = np.nonzero(anyv)
+    cells = truth.cells(grid, li * float(step) + step // 2, si * float(step) + step // 2)
+
+    def one(f: str) -> dict[str, Any]:
+        rec = _measured(iof_bias, sub[f][li, si], truth.sample(f, cells))
+        return {**rec, "lattice_step_px": step} if rec.get("measured", True) else rec
+
+    with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
+        return dict(zip(sub, pool.map(one, sub), strict=True))
+
+
 def band_misregistration(mosaics: dict[str, np.ndarray], reference: str = "PAN",
                          max_shift_px: int = 8) -> dict[str, dict[str, Any]]:
-    """Shift (map px) of every other band against ``reference``, measured on the products;
-    a band with no usable common ground is reported unmeasured."""
+    """Shift (map px) of every other band against ``reference``, measured on the products
+    (:func:`~.accuracy_shift.measure_shift_tiled`, tiles of :data:`SHIFT_TILE_PX`); a band
+    with no usable common ground is reported unmeasured."""
     ref = mosaics[reference]
-    return {f: _measured(measure_shift_tiled, ref, m, max_shift_px)
+    return {f: _measured(measure_shift_tiled, ref, m, max_shift_px, SHIFT_TILE_PX)
             for f, m in mosaics.items() if f != reference}
 
 
@@ -241,21 +309,11 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
     ``grid.pixel_m`` m, I/F bias relative, offsets in degrees). ``misregistration``: the
     :func:`band_misregistration` of these mosaics against the reference band if already
     measured (the map stage does), else it is measured here."""
-    geo: dict[str, Any] = {}
-    bias: dict[str, Any] = {}
-    anyvalid = np.zeros(grid.shape, dtype=bool)
-    for m in mosaics.values():
-        anyvalid |= np.isfinite(m)
-    truths = truth_bands_on_grid(truth_dir, grid, list(mosaics), where=anyvalid)
-    del anyvalid
-    # bands are independent and FFT, ndimage and sorting release the GIL: measure them in
-    # numba's thread count of worker threads (same figures whatever the count)
-    with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
-        futs = {f: (pool.submit(_measured, measure_shift_tiled, truths[f], m, max_shift_px),
-                    pool.submit(_measured, iof_bias, m, truths[f])) for f, m in mosaics.items()}
-        for f, (g, b) in futs.items():
-            geo[f], bias[f] = g.result(), b.result()
-    del truths
+    truth = TruthMaps(truth_dir, list(mosaics))
+    geo = {f: _measured(geolocation, m, truth, f, grid, max_shift_px)
+           for f, m in mosaics.items()}
+    bias = iof_bias_sampled(mosaics, truth, grid)
+    del truth
     ref = "PAN" if "PAN" in mosaics else next(iter(mosaics))
     mis = (misregistration if misregistration is not None
            else band_misregistration(mosaics, ref, max_shift_px))

@@ -11,10 +11,12 @@ JSON.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 from cassis_pipe.geometry.camera import FrameCamera
@@ -27,6 +29,7 @@ from cassis_pipe.pipeline.accuracy import (
     accuracy,
     band_misregistration,
     largest_measured,
+    nan_fill,
     write_json,
 )
 from cassis_pipe.pipeline.mapproducts import FILTER_ORDER, Level1Framelet, map_observation
@@ -164,10 +167,14 @@ def run_accuracy(map_json: str | Path, products_dir: str | Path, truth_dir: str 
     m = _read_json(map_json)
     grid = MapGrid.from_dict(m["grid"])
     obs = m["observation_id"]
-    mosaics = {}
-    for f in m["valid_pixels"]:
-        arr = read_product(Path(products_dir) / f"{obs}_{f}.xml").astype(np.float32)
-        mosaics[f] = np.where(arr > -1e30, arr, np.nan).astype(np.float32)
+
+    def load(f: str) -> np.ndarray:
+        arr = read_product(Path(products_dir) / f"{obs}_{f}.xml")     # new float32 array
+        return nan_fill(np.ascontiguousarray(arr, dtype=np.float32))
+
+    # file reads and the nogil fill kernel run in numba's thread count of worker threads
+    with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
+        mosaics = dict(zip(m["valid_pixels"], pool.map(load, m["valid_pixels"]), strict=True))
     truth = _read_json(Path(truth_dir) / "truth.json")
     # the map stage measured the band misregistration on the same pixels (the products hold
     # the mosaics exactly): reuse it rather than correlating every band again

@@ -7,6 +7,7 @@ on the array values, so writing is deterministic.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +60,19 @@ def write_dat(path: str | Path, array: np.ndarray) -> int:
 
 
 def read_dat(path: str | Path, shape: tuple[int, int], dtype: np.dtype | str) -> np.ndarray:
-    """Read a DAT file written by :func:`write_dat` (shape and dtype come from its label)."""
+    """Read a DAT file written by :func:`write_dat` (shape and dtype come from its label)
+    into a new writable native-order array (read straight into the array, no copy)."""
+    d = dat_dtype(dtype)
+    lines, samples = (int(shape[0]), int(shape[1]))
+    if lines < 0 or samples < 0:
+        raise ProductError(f"negative DAT shape {shape}")
+    need = lines * samples * d.itemsize
     try:
-        buf = Path(path).read_bytes()
+        size = os.path.getsize(path)
+        if size != need:
+            raise ProductError(f"DAT size {size} bytes does not match {lines} x {samples} x "
+                               f"{d.itemsize} = {need}")
+        arr = np.fromfile(path, dtype=d, count=lines * samples)
     except OSError as exc:
         raise ProductError(f"cannot read DAT {path}: {exc}") from exc
-    return from_dat_bytes(buf, shape, dtype)
+    return arr.reshape(lines, samples).astype(d.newbyteorder("="), copy=False)
