@@ -2,22 +2,23 @@
 
 The commanded mechanism angle is only exact at 0/360 deg; the true angle is commanded +
 ``delta`` (deg, :meth:`FrameCamera.with_rotation_offset`). A coarse grid over
-``centre +/- search_deg`` locates the basin of the fringing cost (:mod:`.fringing`), then
-bounded Brent minimisation inside the two grid cells around the best grid point refines it to
-``tol_deg``. The cost is close to a parabola in ``delta`` (residual shifts are linear in the
-offset error), so the search converges in about ten refinement evaluations.
+``centre +/- search_deg`` locates the basin of the fringing cost (:mod:`.fringing`); the
+refinement then uses that every pair's residual shift is (close to) linear in ``delta``: two
+evaluations near the vertex of a parabola through the coarse costs give each pair's shift and
+its slope (px/deg), the least-squares zero of all the linearised shifts (a Gauss-Newton step on
+the cost) is evaluated next, and steps repeat from the last two points until one is below
+``tol_deg`` (typically three refinement evaluations; steps stay inside the bracket).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from ..geometry.ellipsoid import HeightFn
 from .correlate import smooth
@@ -44,16 +45,17 @@ class OffsetSearch:
 
 def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | None = None,
                          reference: str = "PAN", centre_deg: float = 0.0,
-                         search_deg: float = 2.0, coarse_step_deg: float = 0.2,
+                         search_deg: float = 2.0, coarse_step_deg: float = 0.5,
                          tol_deg: float = 0.005, smooth_px: float = 0.0,
                          max_shift_px: float = 48.0, node_step_px: int = 16,
                          max_pairs: int | None = 12, min_overlap: float = 0.3,
                          coarse_iterations: int = 1, fine_iterations: int = 2,
-                         dem: HeightFn | None = None, threads: int = 1) -> OffsetSearch:
+                         max_fine: int = 6, dem: HeightFn | None = None,
+                         threads: int = 1) -> OffsetSearch:
     """Offset (deg) minimising the fringing cost over ``framelets`` (cameras at the commanded
     angle). ``pairs`` default: :func:`select_pairs` against ``reference``. ``smooth_px``:
-    Gaussian sigma applied to every image once before the search (noise). Raises
-    ``ValueError`` if no pair can be formed."""
+    Gaussian sigma applied to every image once before the search (noise); ``max_fine``:
+    most refinement evaluations. Raises ``ValueError`` if no pair can be formed."""
     t0 = time.perf_counter()
     if pairs is None:
         pairs = select_pairs(framelets, reference, min_overlap=min_overlap, max_pairs=max_pairs)
@@ -83,18 +85,14 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
     lo, hi = _bracket(grid, coarse, k, coarse_step_deg)
     fine_evals: list[tuple[float, float]] = []
 
-    def fine(delta: float) -> float:
+    def fine(delta: float) -> FringingResult:
         c = cost(delta, fine_iterations)
-        fine_evals.append((float(delta), c))
-        return c
+        fine_evals.append((round(float(delta), 9), c))
+        return evaluated[round(float(delta), 9)]
 
-    res = minimize_scalar(fine, bounds=(float(lo), float(hi)), method="bounded",
-                          options={"xatol": tol_deg / 2.0})
-    best = round(float(res.x), 9)
-    final = evaluated.get(best)
-    if final is None or final.cost_px2 != res.fun:
-        fine(best)
-        final = evaluated[best]
+    _refine(fine, lo, hi, coarse_step_deg, tol_deg, max_fine)
+    best = min(fine_evals, key=lambda e: (e[1], e[0]))[0]
+    final = evaluated[best]
     curve = np.array(sorted((d, r.cost_px2) for d, r in evaluated.items()))
     curvature = _curvature(grid, coarse, k)
     measured = final.n_measured
@@ -111,6 +109,44 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
         "tol_deg": tol_deg,
     }
     return OffsetSearch(best, final.cost_px2, curve, pairs, final.shifts, diagnostics)
+
+
+def _refine(fine: Callable[[float], FringingResult], lo: float, hi: float, step: float,
+            tol: float, max_evals: int) -> None:
+    """Gauss-Newton refinement inside ``[lo, hi]`` (deg): first points the bracket centre and
+    half a coarse ``step`` from it, then the least-squares zero of the pairs' shifts
+    linearised through the last two points, until a step is below ``tol`` (deg), the slope
+    vanishes or ``max_evals`` evaluations are spent."""
+    x0 = 0.5 * (lo + hi)
+    x1 = x0 + 0.5 * step if x0 + 0.5 * step <= hi else x0 - 0.5 * step
+    r0, r1 = fine(x0), fine(x1)
+    used = 2
+    while used < max_evals:
+        x = _gauss_newton(x0, r0, x1, r1)
+        if x is None:
+            return
+        x = float(np.clip(x, lo, hi))
+        if abs(x - x1) < tol:
+            return
+        x0, r0 = x1, r1
+        x1, r1 = x, fine(x)
+        used += 1
+
+
+def _gauss_newton(x0: float, r0: FringingResult, x1: float, r1: FringingResult
+                  ) -> float | None:
+    """Offset (deg) where the pair shifts, each a straight line through its values at ``x0``
+    and ``x1``, have the least sum of squares (pairs measured at both); None if undefined."""
+    s0 = {p.pair: p.shift for p in r0.shifts if p.shift is not None}
+    s1 = [(s0[p.pair], p.shift) for p in r1.shifts if p.shift is not None and p.pair in s0]
+    if not s1 or x1 == x0:
+        return None
+    v = np.array([(b.dl, b.ds) for _, b in s1]).ravel()
+    j = (v - np.array([(a.dl, a.ds) for a, _ in s1]).ravel()) / (x1 - x0)
+    jj = float(j @ j)
+    if not jj > 0.0:
+        return None
+    return x1 - float(j @ v) / jj
 
 
 def _bracket(grid: np.ndarray, cost: np.ndarray, k: int, step: float) -> tuple[float, float]:
