@@ -129,3 +129,15 @@ def test_smooth_preserves_mean_and_constant() -> None:
     s = smooth(_A, 1.0)
     assert s.shape == _A.shape and s.std() < _A.std()
     assert smooth(_A, 0.0) is not None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 60), st.floats(0.0, 1.0), st.integers(0, 2**31))
+def test_integral_matches_cumsum(nl: int, ns: int, frac: float, seed: int) -> None:
+    """The numba summed-area table behind valid_box equals the numpy double cumsum."""
+    from cassis_pipe.register.correlate import _integral
+
+    v = np.random.default_rng(seed).random((nl, ns)) < frac
+    ref = np.zeros((nl + 1, ns + 1), dtype=np.int64)
+    ref[1:, 1:] = np.cumsum(np.cumsum(v, axis=0, dtype=np.int64), axis=1)
+    assert np.array_equal(_integral(v), ref)

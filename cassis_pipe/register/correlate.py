@@ -80,8 +80,7 @@ def valid_box(valid: np.ndarray, min_fraction: float = 0.95
     and column is at least ``min_fraction`` valid (rows and columns are trimmed alternately,
     first loosely then to ``min_fraction``); None if fewer than 3 x 3 remain."""
     nl, ns = valid.shape
-    integ = np.zeros((nl + 1, ns + 1), dtype=np.int64)
-    integ[1:, 1:] = np.cumsum(np.cumsum(valid, axis=0, dtype=np.int64), axis=1)
+    integ = _integral(np.ascontiguousarray(valid, dtype=np.bool_))
     r0, r1, c0, c1 = 0, nl, 0, ns
     for frac in (0.5, 0.75, 0.9, min_fraction, min_fraction, min_fraction):
         if r1 - r0 < 3 or c1 - c0 < 3:
@@ -102,6 +101,19 @@ def valid_box(valid: np.ndarray, min_fraction: float = 0.95
     if sub.mean(axis=1).min() < min_fraction or sub.mean(axis=0).min() < min_fraction:
         return None
     return slice(r0, r1), slice(c0, c1)
+
+
+@njit(cache=True, nogil=True)
+def _integral(valid: np.ndarray) -> np.ndarray:
+    """Summed-area table of ``valid``: ``out[r, c]`` = valid pixels in ``[:r, :c]``."""
+    nl, ns = valid.shape
+    out = np.zeros((nl + 1, ns + 1), dtype=np.int64)
+    for r in range(nl):
+        acc = 0
+        for c in range(ns):
+            acc += valid[r, c]
+            out[r + 1, c + 1] = out[r, c + 1] + acc
+    return out
 
 
 def _longest_run(ok: np.ndarray) -> tuple[int, int]:
