@@ -141,3 +141,15 @@ def test_integral_matches_cumsum(nl: int, ns: int, frac: float, seed: int) -> No
     ref = np.zeros((nl + 1, ns + 1), dtype=np.int64)
     ref[1:, 1:] = np.cumsum(np.cumsum(v, axis=0, dtype=np.int64), axis=1)
     assert np.array_equal(_integral(v), ref)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(-12.0, 12.0), st.floats(-12.0, 12.0), st.integers(1, 2))
+def test_single_precision_agrees_with_double(dl: float, ds: float, iterations: int) -> None:
+    """The complex64 correlation (rotation search) gives the float64 shift to < 1e-5 px."""
+    b = 1.7 * texture(_YY - dl, _XX - ds) + 0.3
+    b[:4] = np.nan
+    s64 = measure_shift(_A, b, max_shift_px=16, iterations=iterations)
+    s32 = measure_shift(_A, b, max_shift_px=16, iterations=iterations, single=True)
+    assert abs(s32.dl - s64.dl) < 1e-5 and abs(s32.ds - s64.ds) < 1e-5
+    assert s32.peak == pytest.approx(s64.peak, abs=1e-5) and s32.n_valid == s64.n_valid
