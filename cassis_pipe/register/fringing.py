@@ -6,8 +6,8 @@ same ground no longer line up when one is resampled into the other's pixel grid 
 ground. For each pair the other framelet is resampled into the reference framelet's grid
 (reference image -> ground with ``delta`` -> other image with ``delta``; the mapping is computed
 on a coarse node grid and interpolated bilinearly) and the residual translation is measured by
-gradient cross-correlation (:mod:`.correlate`). Cost = mean over pairs of ``dl^2 + ds^2``
-(px^2, reference-filter image pixels); a pair that cannot be measured counts
+gradient cross-correlation (:mod:`.correlate`, complex64 spectra). Cost = mean over pairs of
+``dl^2 + ds^2`` (px^2, reference-filter image pixels); a pair that cannot be measured counts
 ``max_shift_px^2``.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from ..geometry.camera import FrameCamera
@@ -93,11 +94,21 @@ def overlap_fraction(src: FrameCamera, dst: FrameCamera, shape: tuple[int, int],
                      dst_shape: tuple[int, int], delta_deg: float = 0.0,
                      node_step_px: int = 32) -> float:
     """Fraction of ``src`` image nodes whose ground point falls inside ``dst``'s image."""
+    ground = _ground_nodes(src.with_rotation_offset(delta_deg), shape, node_step_px)
+    return _inside_fraction(dst.with_rotation_offset(delta_deg), ground, dst_shape)
+
+
+def _ground_nodes(cam: FrameCamera, shape: tuple[int, int], node_step_px: int) -> np.ndarray:
+    """Ground points of ``cam``'s image nodes (every ``node_step_px`` px and the last pixel)."""
     rl = node_positions(int(shape[0]), node_step_px)
     rs = node_positions(int(shape[1]), node_step_px)
     ll, ss = np.meshgrid(rl, rs, indexing="ij")
-    ground = src.with_rotation_offset(delta_deg).image_to_ground(ll, ss)
-    dl, ds = dst.with_rotation_offset(delta_deg).ground_to_image(ground)
+    return cam.image_to_ground(ll, ss)
+
+
+def _inside_fraction(dst: FrameCamera, ground: np.ndarray, dst_shape: tuple[int, int]) -> float:
+    """Fraction of ``ground`` points that ``dst`` sees inside its ``dst_shape`` image."""
+    dl, ds = dst.ground_to_image(ground)
     inside = (dl >= 0) & (dl <= dst_shape[0] - 1) & (ds >= 0) & (ds <= dst_shape[1] - 1)
     return float(np.mean(inside))
 
@@ -114,17 +125,21 @@ def select_pairs(framelets: Sequence[Framelet], reference: str = "PAN",
         raise ValueError(f"no {reference} framelet to register against")
     others = sorted({f.filter for f in framelets} - {reference})
     pairs: list[Pair] = []
+    grounds: dict[int, np.ndarray] = {}
     for name in others:
         cands = [k for k, f in enumerate(framelets) if f.filter == name]
         lag: int | None = None          # exposure lag of the last match (search near it)
         for r in refs:
             fr = framelets[r]
+            if r not in grounds:    # the reference nodes' ground, once per framelet
+                grounds[r] = _ground_nodes(fr.camera.with_rotation_offset(0.0), fr.image.shape, 32)
             pool = cands if lag is None else [
                 k for k in cands if abs(framelets[k].index - fr.index - lag) <= 2]
             best: Pair | None = None
             for k in pool:
                 fo = framelets[k]
-                frac = overlap_fraction(fr.camera, fo.camera, fr.image.shape, fo.image.shape)
+                frac = _inside_fraction(fo.camera.with_rotation_offset(0.0), grounds[r],
+                                        fo.image.shape)
                 if frac >= min_overlap and (best is None or frac > best.overlap):
                     best = Pair(r, k, frac)
             if best is not None:
@@ -150,7 +165,8 @@ def pair_shift(framelets: Sequence[Framelet], pair: Pair, delta_deg: float,
     lines, samples = map_pixels(ref.camera, oth.camera, a.shape, delta_deg, node_step_px, dem)
     b = sample_cubic(np.ascontiguousarray(b_src), lines, samples)
     try:
-        s = measure_shift(a, b, max_shift_px=max_shift_px, iterations=iterations)
+        s = measure_shift(a, b, max_shift_px=max_shift_px, iterations=iterations,
+                          single=True)
     except RegistrationError as exc:
         return PairShift(pair, None, str(exc))
     if not s.peak >= min_peak:
@@ -163,8 +179,9 @@ def fringing_cost(framelets: Sequence[Framelet], pairs: Sequence[Pair], delta_de
                   dem: HeightFn | None = None, images: Sequence[np.ndarray] | None = None,
                   iterations: int = 2, threads: int = 1) -> FringingResult:
     """Mean squared residual shift (px^2) over ``pairs`` at offset ``delta_deg`` (deg).
-    ``threads`` > 1 measures pairs concurrently (the kernels release the GIL); the result does
-    not depend on it."""
+    ``threads`` > 1 measures pairs concurrently (the kernels release the GIL), each worker
+    running numba's parallel geometry kernels on one thread (no oversubscription); the result
+    does not depend on it."""
     if not pairs:
         raise ValueError("no framelet pairs to measure fringing on")
 
@@ -173,7 +190,8 @@ def fringing_cost(framelets: Sequence[Framelet], pairs: Sequence[Pair], delta_de
                           images, iterations)
 
     if threads > 1 and len(pairs) > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        with ThreadPoolExecutor(max_workers=threads, initializer=numba.set_num_threads,
+                                initargs=(1,)) as pool:
             shifts = list(pool.map(one, pairs))
     else:
         shifts = [one(p) for p in pairs]
