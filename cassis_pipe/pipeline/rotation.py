@@ -35,7 +35,7 @@ from cassis_pipe.register.stitch import stitch_filter
 SOFTWARE_VERSION = "0.1.0"
 #: Search settings of the pipeline (see docs/register.md for the meaning of each).
 SEARCH_DEFAULTS: dict[str, Any] = {"smooth_px": 1.0, "max_pairs": 6, "coarse_step_deg": 0.5,
-                                   "tol_deg": 0.0005}
+                                   "coarse_decimate": 2, "tol_deg": 0.0001}
 
 
 def register_framelets(framelets: Sequence[Level1Framelet]) -> list[Framelet]:

@@ -5,9 +5,9 @@ The commanded mechanism angle is only exact at 0/360 deg; the true angle is comm
 ``centre +/- search_deg`` locates the basin of the fringing cost (:mod:`.fringing`); the
 refinement then uses that every pair's residual shift is (close to) linear in ``delta``: two
 evaluations near the vertex of a parabola through the coarse costs give each pair's shift and
-its slope (px/deg), the least-squares zero of all the linearised shifts (a Gauss-Newton step on
-the cost) is evaluated next, and steps repeat from the last two points until one is below
-``tol_deg`` (typically three refinement evaluations; steps stay inside the bracket).
+its slope (px/deg); Newton steps with those slopes (a chord Gauss-Newton on the cost) move to
+the least-squares zero of the linearised shifts until a step is below ``tol_deg`` (typically
+three or four refinement evaluations; steps stay inside the bracket).
 """
 
 from __future__ import annotations
@@ -50,12 +50,14 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
                          max_shift_px: float = 48.0, node_step_px: int = 16,
                          max_pairs: int | None = 12, min_overlap: float = 0.3,
                          coarse_iterations: int = 1, fine_iterations: int = 2,
-                         max_fine: int = 6, dem: HeightFn | None = None,
-                         threads: int = 1) -> OffsetSearch:
+                         max_fine: int = 6, coarse_decimate: int = 1,
+                         dem: HeightFn | None = None, threads: int = 1) -> OffsetSearch:
     """Offset (deg) minimising the fringing cost over ``framelets`` (cameras at the commanded
     angle). ``pairs`` default: :func:`select_pairs` against ``reference``. ``smooth_px``:
     Gaussian sigma applied to every image once before the search (noise); ``max_fine``:
-    most refinement evaluations. Raises ``ValueError`` if no pair can be formed."""
+    most refinement evaluations; ``coarse_decimate``: the coarse grid measures on every n-th
+    line and sample (:func:`.fringing.pair_shift`). Raises ``ValueError`` if no pair can be
+    formed."""
     t0 = time.perf_counter()
     if pairs is None:
         pairs = select_pairs(framelets, reference, min_overlap=min_overlap, max_pairs=max_pairs)
@@ -69,18 +71,18 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
     evaluated: dict[float, FringingResult] = {}
     calls = [0]
 
-    def cost(delta: float, iterations: int) -> float:
+    def cost(delta: float, iterations: int, decimate: int = 1) -> float:
         key = round(float(delta), 9)
         if key not in evaluated or iterations > 1:
             calls[0] += 1
             evaluated[key] = fringing_cost(framelets, pairs, key, max_shift_px, node_step_px,
                                            dem=dem, images=images, iterations=iterations,
-                                           threads=threads)
+                                           threads=threads, decimate=decimate)
         return evaluated[key].cost_px2
 
     n = max(int(round(search_deg / coarse_step_deg)), 1)
     grid = centre_deg + coarse_step_deg * np.arange(-n, n + 1)
-    coarse = np.array([cost(d, coarse_iterations) for d in grid])
+    coarse = np.array([cost(d, coarse_iterations, coarse_decimate) for d in grid])
     k = int(np.argmin(coarse))
     lo, hi = _bracket(grid, coarse, k, coarse_step_deg)
     fine_evals: list[tuple[float, float]] = []
@@ -113,40 +115,54 @@ def find_rotation_offset(framelets: Sequence[Framelet], pairs: Sequence[Pair] | 
 
 def _refine(fine: Callable[[float], FringingResult], lo: float, hi: float, step: float,
             tol: float, max_evals: int) -> None:
-    """Gauss-Newton refinement inside ``[lo, hi]`` (deg): first points the bracket centre and
-    half a coarse ``step`` from it, then the least-squares zero of the pairs' shifts
-    linearised through the last two points, until a step is below ``tol`` (deg), the slope
-    vanishes or ``max_evals`` evaluations are spent."""
+    """Gauss-Newton (chord) refinement inside ``[lo, hi]`` (deg): the bracket centre and a
+    point half a coarse ``step`` from it give every pair's shift slope (px/deg, kept fixed:
+    a wide baseline, immune to the measurement jitter of nearby points); then Newton steps
+    to the least-squares zero of the linearised shifts from the last point, until a step is
+    below ``tol`` (deg), the slopes vanish or ``max_evals`` evaluations are spent."""
     x0 = 0.5 * (lo + hi)
     x1 = x0 + 0.5 * step if x0 + 0.5 * step <= hi else x0 - 0.5 * step
     r0, r1 = fine(x0), fine(x1)
-    used = 2
-    while used < max_evals:
-        x = _gauss_newton(x0, r0, x1, r1)
-        if x is None:
+    slopes = _slopes(x0, r0, x1, r1)
+    x, r = x1, r1
+    for _ in range(max_evals - 2):
+        nxt = _newton(x, r, slopes)
+        if nxt is None:
             return
-        x = float(np.clip(x, lo, hi))
-        if abs(x - x1) < tol:
+        nxt = float(np.clip(nxt, lo, hi))
+        if abs(nxt - x) < tol:
             return
-        x0, r0 = x1, r1
-        x1, r1 = x, fine(x)
-        used += 1
+        x, r = nxt, fine(nxt)
 
 
-def _gauss_newton(x0: float, r0: FringingResult, x1: float, r1: FringingResult
-                  ) -> float | None:
-    """Offset (deg) where the pair shifts, each a straight line through its values at ``x0``
-    and ``x1``, have the least sum of squares (pairs measured at both); None if undefined."""
+def _slopes(x0: float, r0: FringingResult, x1: float, r1: FringingResult
+            ) -> dict[Pair, tuple[float, float]]:
+    """Per pair measured at both offsets: (d dl/d delta, d ds/d delta) in px/deg."""
     s0 = {p.pair: p.shift for p in r0.shifts if p.shift is not None}
-    s1 = [(s0[p.pair], p.shift) for p in r1.shifts if p.shift is not None and p.pair in s0]
-    if not s1 or x1 == x0:
+    out: dict[Pair, tuple[float, float]] = {}
+    if x1 == x0:
+        return out
+    for p in r1.shifts:
+        a = s0.get(p.pair)
+        if p.shift is not None and a is not None:
+            out[p.pair] = ((p.shift.dl - a.dl) / (x1 - x0), (p.shift.ds - a.ds) / (x1 - x0))
+    return out
+
+
+def _newton(x: float, r: FringingResult, slopes: dict[Pair, tuple[float, float]]
+            ) -> float | None:
+    """Offset (deg) where the pair shifts at ``x``, extended along ``slopes``, have the least
+    sum of squares; None without a pair with a slope."""
+    rows = [(p.shift, slopes[p.pair]) for p in r.shifts
+            if p.shift is not None and p.pair in slopes]
+    if not rows:
         return None
-    v = np.array([(b.dl, b.ds) for _, b in s1]).ravel()
-    j = (v - np.array([(a.dl, a.ds) for a, _ in s1]).ravel()) / (x1 - x0)
+    v = np.array([(sh.dl, sh.ds) for sh, _ in rows]).ravel()
+    j = np.array([jj for _, jj in rows]).ravel()
     jj = float(j @ j)
     if not jj > 0.0:
         return None
-    return x1 - float(j @ v) / jj
+    return x - float(j @ v) / jj
 
 
 def _bracket(grid: np.ndarray, cost: np.ndarray, k: int, step: float) -> tuple[float, float]:
