@@ -173,8 +173,8 @@ def test_dem_mapping_and_threads_agree(obs) -> None:
 
 @pytest.mark.slow
 def test_full_width_observation() -> None:
-    """Full 2048-px windows, 8 exposures, default search parameters (12 pairs, 0.2 deg grid):
-    offset within 0.02 deg, PAN strip seams within 0.1 px (about 2 min on 2 busy cores)."""
+    """Full 2048-px windows, 8 exposures, default search parameters (12 pairs, 0.5 deg grid):
+    offset within 0.02 deg, PAN strip seams within 0.1 px (about 70 s on 2 busy cores)."""
     from cassis_pipe.register.stitch import stitch_filter
 
     fr = render(make_obs(n_exp=8, width=2048, col0=0), 0.3)
