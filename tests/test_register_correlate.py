@@ -129,3 +129,46 @@ def test_smooth_preserves_mean_and_constant() -> None:
     s = smooth(_A, 1.0)
     assert s.shape == _A.shape and s.std() < _A.std()
     assert smooth(_A, 0.0) is not None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 60), st.floats(0.0, 1.0), st.integers(0, 2**31))
+def test_integral_matches_cumsum(nl: int, ns: int, frac: float, seed: int) -> None:
+    """The numba summed-area table behind valid_box equals the numpy double cumsum."""
+    from cassis_pipe.register.correlate import _integral
+
+    v = np.random.default_rng(seed).random((nl, ns)) < frac
+    ref = np.zeros((nl + 1, ns + 1), dtype=np.int64)
+    ref[1:, 1:] = np.cumsum(np.cumsum(v, axis=0, dtype=np.int64), axis=1)
+    assert np.array_equal(_integral(v), ref)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(-12.0, 12.0), st.floats(-12.0, 12.0), st.integers(1, 2))
+def test_single_precision_agrees_with_double(dl: float, ds: float, iterations: int) -> None:
+    """The complex64 correlation (rotation search) gives the float64 shift to < 1e-5 px."""
+    b = 1.7 * texture(_YY - dl, _XX - ds) + 0.3
+    b[:4] = np.nan
+    s64 = measure_shift(_A, b, max_shift_px=16, iterations=iterations)
+    s32 = measure_shift(_A, b, max_shift_px=16, iterations=iterations, single=True)
+    assert abs(s32.dl - s64.dl) < 1e-5 and abs(s32.ds - s64.ds) < 1e-5
+    assert s32.peak == pytest.approx(s64.peak, abs=1e-5) and s32.n_valid == s64.n_valid
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 70), st.integers(1, 9), st.integers(0, 2**31))
+def test_resample_through_nodes_equals_two_step(nl: int, ns: int, step: int, seed: int
+                                                ) -> None:
+    """The fused mapping + cubic kernel of the fringing metric gives exactly the values of
+    upsample_grid followed by sample_cubic (NaN nodes and positions outside included)."""
+    from cassis_pipe.register.fringing import resample_through_nodes
+
+    rng = np.random.default_rng(seed)
+    rl, rs = node_positions(nl, step), node_positions(ns, step)
+    dl = rl[:, None] * 1.01 + rng.normal(0, 2, (rl.size, rs.size))
+    ds = rs[None, :] * 0.99 + rng.normal(0, 2, (rl.size, rs.size))
+    dl[rng.random(dl.shape) < 0.05] = np.nan
+    img = rng.normal(size=(nl + 3, ns + 2))
+    two = sample_cubic(img, upsample_grid(dl, rl, rs, nl, ns), upsample_grid(ds, rl, rs, nl, ns))
+    one = resample_through_nodes(img, dl, ds, rl, rs, nl, ns)
+    assert np.array_equal(one, two, equal_nan=True)

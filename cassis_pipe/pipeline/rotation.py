@@ -27,15 +27,15 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
 )
 from cassis_pipe.products.pds4 import write_product
-from cassis_pipe.register.fringing import Framelet
+from cassis_pipe.register.fringing import Framelet, Pair, select_pairs
 from cassis_pipe.register.observation import register_observation
 from cassis_pipe.register.rotation import find_rotation_offset
 from cassis_pipe.register.stitch import stitch_filter
 
 SOFTWARE_VERSION = "0.1.0"
 #: Search settings of the pipeline (see docs/register.md for the meaning of each).
-SEARCH_DEFAULTS: dict[str, Any] = {"smooth_px": 1.0, "max_pairs": 6, "coarse_step_deg": 0.2,
-                                   "tol_deg": 0.0005}
+SEARCH_DEFAULTS: dict[str, Any] = {"smooth_px": 1.0, "max_pairs": 6, "coarse_step_deg": 0.5,
+                                   "coarse_decimate": 2, "tol_deg": 0.0001}
 
 
 def register_framelets(framelets: Sequence[Level1Framelet]) -> list[Framelet]:
@@ -58,6 +58,32 @@ def _fill_invalid(fr: list[Framelet]) -> list[Framelet]:
     return res
 
 
+def _search_inputs(framelets: Sequence[Level1Framelet], kw: dict[str, Any]
+                   ) -> tuple[list[Framelet], dict[str, Any]]:
+    """The framelets the search measures (converted and filled) and the search keywords with
+    their ``pairs`` (indices into that list) and ``threads``. Pairs are chosen on all framelets
+    (only cameras and shapes are read), so converting the other images is skipped."""
+    order = sorted(framelets, key=lambda f: (f.exposure, f.filter))
+    shells = [Framelet(f.filter, int(f.exposure), f.image, f.camera) for f in order]
+    kw = dict(kw)
+    pairs = kw.pop("pairs", None)
+    if pairs is None:
+        pairs = select_pairs(shells, kw.pop("reference", "PAN"),
+                             min_overlap=kw.pop("min_overlap", 0.3),
+                             max_pairs=kw.pop("max_pairs", None))
+    used = sorted({p.ref for p in pairs} | {p.other for p in pairs})
+    index = {k: i for i, k in enumerate(used)}
+    kw["pairs"] = [Pair(index[p.ref], index[p.other], p.overlap) for p in pairs]
+    kw.setdefault("threads", _search_workers())
+    return _fill_invalid(register_framelets([order[k] for k in used])), kw
+
+
+def _search_workers() -> int:
+    """Pairs of one candidate offset measured in this many threads (the geometry kernels are
+    numba-parallel, so the same workqueue caveat as the stitch stage applies)."""
+    return _stitch_workers()
+
+
 def _search_dict(res: Any) -> dict[str, Any]:
     d = res.diagnostics
     keep = ("offset_sigma_deg", "curvature_px2_per_deg2", "residual_rms_px", "at_search_edge",
@@ -71,8 +97,8 @@ def _search_dict(res: Any) -> dict[str, Any]:
 def rotation_search(framelets: Sequence[Level1Framelet], **search: Any) -> dict[str, Any]:
     """Rotation offset (deg) minimising colour fringing; ``search`` keywords override
     :data:`SEARCH_DEFAULTS` for :func:`cassis_pipe.register.rotation.find_rotation_offset`."""
-    kw = {**SEARCH_DEFAULTS, **search}
-    return _search_dict(find_rotation_offset(_fill_invalid(register_framelets(framelets)), **kw))
+    fr, kw = _search_inputs(framelets, {**SEARCH_DEFAULTS, **search})
+    return _search_dict(find_rotation_offset(fr, **kw))
 
 
 def rotation_stage(framelets: Sequence[Level1Framelet], observation_id: str, utc: str,
@@ -80,11 +106,11 @@ def rotation_stage(framelets: Sequence[Level1Framelet], observation_id: str, utc
                    plot_path: str | Path, **search: Any) -> dict[str, Any]:
     """Search the offset, append/replace the observation's row in the history CSV, plot the
     cost curve (PNG). Returns the stage dict (offset, curve, diagnostics, file check)."""
-    kw = {**SEARCH_DEFAULTS, **search}
+    fr, kw = _search_inputs(framelets, {**SEARCH_DEFAULTS, **search})
     for p in (history_path, plot_path):
         Path(p).parent.mkdir(parents=True, exist_ok=True)
-    res = register_observation(_fill_invalid(register_framelets(framelets)), observation_id,
-                               utc, commanded_rotation_deg, history_path, plot_path, **kw)
+    res = register_observation(fr, observation_id, utc, commanded_rotation_deg, history_path,
+                               plot_path, **kw)
     d = _search_dict(res)
     files = {"history": Path(history_path).is_file(), "plot": Path(plot_path).is_file()}
     n_filters = len({f.filter for f in framelets})

@@ -80,8 +80,7 @@ def valid_box(valid: np.ndarray, min_fraction: float = 0.95
     and column is at least ``min_fraction`` valid (rows and columns are trimmed alternately,
     first loosely then to ``min_fraction``); None if fewer than 3 x 3 remain."""
     nl, ns = valid.shape
-    integ = np.zeros((nl + 1, ns + 1), dtype=np.int64)
-    integ[1:, 1:] = np.cumsum(np.cumsum(valid, axis=0, dtype=np.int64), axis=1)
+    integ = _integral(np.ascontiguousarray(valid, dtype=np.bool_))
     r0, r1, c0, c1 = 0, nl, 0, ns
     for frac in (0.5, 0.75, 0.9, min_fraction, min_fraction, min_fraction):
         if r1 - r0 < 3 or c1 - c0 < 3:
@@ -102,6 +101,19 @@ def valid_box(valid: np.ndarray, min_fraction: float = 0.95
     if sub.mean(axis=1).min() < min_fraction or sub.mean(axis=0).min() < min_fraction:
         return None
     return slice(r0, r1), slice(c0, c1)
+
+
+@njit(cache=True, nogil=True)
+def _integral(valid: np.ndarray) -> np.ndarray:
+    """Summed-area table of ``valid``: ``out[r, c]`` = valid pixels in ``[:r, :c]``."""
+    nl, ns = valid.shape
+    out = np.zeros((nl + 1, ns + 1), dtype=np.int64)
+    for r in range(nl):
+        acc = 0
+        for c in range(ns):
+            acc += valid[r, c]
+            out[r + 1, c + 1] = out[r, c + 1] + acc
+    return out
 
 
 def _longest_run(ok: np.ndarray) -> tuple[int, int]:
@@ -131,37 +143,109 @@ def _parabola(m1: float, c0: float, p1: float) -> float:
     return float(np.clip(0.5 * (m1 - p1) / den, -0.5, 0.5))
 
 
-def _correlate(a: np.ndarray, b: np.ndarray, max_shift_px: float, taper: float
-               ) -> tuple[float, float, float]:
+def _correlate(a: np.ndarray, b: np.ndarray, max_shift_px: float, taper: float,
+               single: bool = False) -> tuple[float, float, float]:
     nl, ns = a.shape
+    ml = int(min(max_shift_px, nl - 2))
+    ms = int(min(max_shift_px, ns - 2))
+    fl = sfft.next_fast_len(nl + ml + 2)
+    fs = sfft.next_fast_len(ns + ms + 2)
+    if single:
+        return _correlate_single(a, b, ml, ms, fl, fs, taper)
     win = np.outer(tukey(nl, taper), tukey(ns, taper))
     ga, ea = _prepared(a, win)
     gb, eb = _prepared(b, win)
     if ea <= 0.0 or eb <= 0.0:
         return 0.0, 0.0, 0.0
-    ml = int(min(max_shift_px, nl - 2))
-    ms = int(min(max_shift_px, ns - 2))
-    fl = sfft.next_fast_len(nl + ml + 2)
-    fs = sfft.next_fast_len(ns + ms + 2)
     # Re(conj(A) B) of complex gradients = correlation of gl plus correlation of gs
     spec = np.conj(sfft.fft2(ga, (fl, fs))) * sfft.fft2(gb, (fl, fs))
     corr = sfft.ifft2(spec).real / np.sqrt(ea * eb)
+    return _peak(corr, ml, ms)
+
+
+def _correlate_single(a: np.ndarray, b: np.ndarray, ml: int, ms: int, fl: int, fs: int,
+                      taper: float) -> tuple[float, float, float]:
+    """:func:`_correlate` with complex64 spectra: gradients, window and zero padding in one
+    numba pass per image (float64 sums), FFTs in place."""
+    wl = tukey(a.shape[0], taper)
+    ws = tukey(a.shape[1], taper)
+    ga = np.zeros((fl, fs), dtype=np.complex64)
+    gb = np.zeros((fl, fs), dtype=np.complex64)
+    ea = _prepare_into(a, wl, ws, ga)
+    eb = _prepare_into(b, wl, ws, gb)
+    if ea <= 0.0 or eb <= 0.0:
+        return 0.0, 0.0, 0.0
+    fa = sfft.fft2(ga, overwrite_x=True)
+    fb = sfft.fft2(gb, overwrite_x=True)
+    np.conjugate(fa, out=fa)
+    fb *= fa
+    corr = sfft.ifft2(fb, overwrite_x=True).real
+    return _peak(corr, ml, ms, 1.0 / np.sqrt(ea * eb))
+
+
+@njit(cache=True, nogil=True)
+def _prepare_into(img: np.ndarray, wl: np.ndarray, ws: np.ndarray, out: np.ndarray) -> float:
+    """Write ``(gl + i gs) * window`` (means removed, non-finite gradients 0, as
+    :func:`_prepared`) into the top-left corner of ``out``; return its energy."""
+    nl, ns = img.shape
+    sl = 0.0
+    ss = 0.0
+    for r in range(nl):
+        r0 = max(r - 1, 0)
+        r1 = min(r + 1, nl - 1)
+        for c in range(ns):
+            c0 = max(c - 1, 0)
+            c1 = min(c + 1, ns - 1)
+            gl = (img[r1, c] - img[r0, c]) / max(r1 - r0, 1)
+            gs = (img[r, c1] - img[r, c0]) / max(c1 - c0, 1)
+            if np.isfinite(gl):
+                sl += gl
+            if np.isfinite(gs):
+                ss += gs
+    ml = sl / (nl * ns)
+    ms = ss / (nl * ns)
+    energy = 0.0
+    for r in range(nl):
+        r0 = max(r - 1, 0)
+        r1 = min(r + 1, nl - 1)
+        for c in range(ns):
+            c0 = max(c - 1, 0)
+            c1 = min(c + 1, ns - 1)
+            gl = (img[r1, c] - img[r0, c]) / max(r1 - r0, 1)
+            gs = (img[r, c1] - img[r, c0]) / max(c1 - c0, 1)
+            w = wl[r] * ws[c]
+            x = ((gl if np.isfinite(gl) else 0.0) - ml) * w
+            y = ((gs if np.isfinite(gs) else 0.0) - ms) * w
+            out[r, c] = complex(x, y)
+            energy += x * x + y * y
+    return energy
+
+
+def _peak(corr: np.ndarray, ml: int, ms: int, scale: float = 1.0
+          ) -> tuple[float, float, float]:
+    """Integer peak of ``corr`` (circular lags within +/- ``ml``, ``ms``) refined by a
+    parabola per axis; returns (dl, ds, peak * ``scale``)."""
+    fl, fs = corr.shape
     lags_l = np.r_[0:ml + 1, -ml:0]
     lags_s = np.r_[0:ms + 1, -ms:0]
     sub = corr[np.ix_(lags_l % fl, lags_s % fs)]
     k = np.unravel_index(int(np.argmax(sub)), sub.shape)
     pl, ps = int(lags_l[k[0]]), int(lags_s[k[1]])
-    c0 = float(corr[pl % fl, ps % fs])
-    fl_off = _parabola(float(corr[(pl - 1) % fl, ps % fs]), c0, float(corr[(pl + 1) % fl, ps % fs]))
-    fs_off = _parabola(float(corr[pl % fl, (ps - 1) % fs]), c0, float(corr[pl % fl, (ps + 1) % fs]))
+    c0 = float(corr[pl % fl, ps % fs]) * scale
+    fl_off = _parabola(float(corr[(pl - 1) % fl, ps % fs]) * scale, c0,
+                       float(corr[(pl + 1) % fl, ps % fs]) * scale)
+    fs_off = _parabola(float(corr[pl % fl, (ps - 1) % fs]) * scale, c0,
+                       float(corr[pl % fl, (ps + 1) % fs]) * scale)
     return pl + fl_off, ps + fs_off, c0
 
 
 def measure_shift(a: np.ndarray, b: np.ndarray, max_shift_px: float = 32.0,
-                  iterations: int = 2, taper: float = 0.3, min_valid: int = 64) -> Shift:
+                  iterations: int = 2, taper: float = 0.3, min_valid: int = 64,
+                  single: bool = False) -> Shift:
     """Translation ``(dl, ds)`` px of ``b`` relative to ``a`` (see module docstring).
 
-    ``max_shift_px`` bounds the integer peak search; ``taper`` is the Tukey taper fraction.
+    ``max_shift_px`` bounds the integer peak search; ``taper`` is the Tukey taper fraction;
+    ``single``: correlate in complex64 (about 1.7 times as fast; shifts differ by < 1e-6 px).
     Raises :class:`RegistrationError` on a shape mismatch or fewer than ``min_valid`` usable
     pixels (e.g. no overlap)."""
     a = np.asarray(a, dtype=np.float64)
@@ -178,7 +262,7 @@ def measure_shift(a: np.ndarray, b: np.ndarray, max_shift_px: float = 32.0,
         raise RegistrationError(f"only {n_valid} valid pixels (< {min_valid})")
     a = _fill(a)
     b = _fill(b)
-    dl, ds, peak = _correlate(a, b, max_shift_px, taper)
+    dl, ds, peak = _correlate(a, b, max_shift_px, taper, single)
     for _ in range(max(iterations, 1) - 1):
         # b moved back by the estimate should match a up to a small residual
         back = shift_cubic(b, -dl, -ds, b.shape[0], b.shape[1], 0.0, 0.0)
@@ -186,7 +270,7 @@ def measure_shift(a: np.ndarray, b: np.ndarray, max_shift_px: float = 32.0,
         sub = valid_box(ok)
         if sub is None or back[sub].size < min_valid:
             break
-        rl, rs, peak = _correlate(a[sub], _fill(back[sub]), 2.0, taper)
+        rl, rs, peak = _correlate(a[sub], _fill(back[sub]), 2.0, taper, single)
         dl += rl
         ds += rs
         if abs(rl) < 1e-3 and abs(rs) < 1e-3:
