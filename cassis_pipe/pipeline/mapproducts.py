@@ -30,8 +30,7 @@ from cassis_pipe.products.images import (
     COMPOSITES,
     StretchCache,
     available_composites,
-    composite_rgba,
-    png_bytes,
+    composite_png,
 )
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
@@ -41,6 +40,7 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
 )
 from cassis_pipe.products.pds4 import write_product
+from cassis_pipe.products.png import png_from_scanlines
 
 #: Map scale of the CaSSIS derived products (m/pixel).
 PIXEL_M = 4.0
@@ -163,37 +163,34 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
 
 def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.ndarray],
                      threads: int | None = None) -> list[str]:
-    """Write the available PNG composites; returns their file names. Each band is stretched
-    once per joint mask (:class:`StretchCache`); the zlib encoding (which releases the GIL)
-    runs in ``threads`` worker threads (default: numba's thread count), at most ``threads``
-    images pending so memory stays bounded. Bytes do not depend on ``threads``."""
+    """Write the available PNG composites; returns their file names. The bands' validity
+    and stretch limits are shared between composites (:class:`StretchCache`); each composite
+    is built as filtered PNG scanlines by numba kernels in this thread, and compressed
+    (libdeflate, which releases the GIL) in ``threads`` worker threads (default: numba's
+    thread count), at most ``threads`` images pending so memory stays bounded. Bytes do not
+    depend on ``threads``."""
     n = max(1, numba.get_num_threads() if threads is None else int(threads))
     cache = StretchCache()
-    combos = available_composites(mosaics)
-    # joint masks first, so a stretched channel is kept only while a later composite needs it
-    uses = [{(c or "(PAN+BLU)/2", cache.joint_mask([b for b in COMPOSITES[k] if b], mosaics))
-             for c in COMPOSITES[k]} for k in combos]
-    cache.valid.clear()
     names: list[str] = []
-    pending: list[Future] = []
+    pending: list[tuple[Future, np.ndarray]] = []
+    free: list[np.ndarray] = []  # scanline buffers reused once their PNG is written
     with ThreadPoolExecutor(max_workers=n) as pool:
-        for i, combo in enumerate(combos):
+        for combo in available_composites(mosaics):
             path = Path(out_dir) / f"{composite_name(observation_id, combo)}.png"
-            rgba = composite_rgba(mosaics, combo, cache=cache)
-            later = set().union(*uses[i + 1:])
-            for key in [k for k in cache.channels if k[:2] not in later]:
-                del cache.channels[key]
             while len(pending) >= n:
-                pending.pop(0).result()
-            pending.append(pool.submit(_write_png, path, rgba))
+                fut, buf = pending.pop(0)
+                fut.result()
+                free.append(buf)
+            rows = composite_png(mosaics, combo, cache=cache, out=free.pop() if free else None)
+            pending.append((pool.submit(_write_png, path, rows), rows))
             names.append(path.name)
-        for fut in pending:
+        for fut, _ in pending:
             fut.result()
     return names
 
 
-def _write_png(path: Path, rgba: np.ndarray) -> None:
-    path.write_bytes(png_bytes(rgba))
+def _write_png(path: Path, rows: np.ndarray) -> None:
+    path.write_bytes(png_from_scanlines(rows, (rows.shape[1] - 1) // 4))
 
 
 def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str, Any]:
