@@ -81,8 +81,10 @@ def project_bands(framelets: Sequence[Level1Framelet], rotation_offset_deg: floa
     if not bands:
         raise ValueError("no level-1 framelet to map")
     names = [n for n in FILTER_ORDER if n in bands] + sorted(set(bands) - set(FILTER_ORDER))
-    grid = common_grid([bands[n] for n in names], pixel_m)
-    return grid, {n: mosaic(bands[n], grid, method, order) for n in names}
+    outlines = {n: [f.footprint() for f in bands[n]] for n in names}  # computed once
+    grid = common_grid([bands[n] for n in names], pixel_m,
+                       outlines=[o for n in names for o in outlines[n]])
+    return grid, {n: mosaic(bands[n], grid, method, order, outlines=outlines[n]) for n in names}
 
 
 def map_info(grid: MapGrid) -> MapInfo:
