@@ -87,6 +87,23 @@ def project_bands(framelets: Sequence[Level1Framelet], rotation_offset_deg: floa
     return grid, {n: mosaic(bands[n], grid, method, order, outlines=outlines[n]) for n in names}
 
 
+@numba.njit(cache=True, parallel=True)
+def _with_missing_kernel(band: np.ndarray, out: np.ndarray, missing: np.float32) -> None:
+    for i in numba.prange(band.shape[0]):
+        for j in range(band.shape[1]):
+            v = band[i, j]
+            out[i, j] = v if np.isfinite(v) else missing
+
+
+def with_missing(band: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` (float32, band shape) = ``band`` with every non-finite value replaced by the
+    PDS4 missing constant (lowest float32)."""
+    if out.shape != np.shape(band) or out.dtype != np.float32:
+        raise ValueError("out must be float32 of the band's shape")
+    _with_missing_kernel(np.asarray(band, np.float32), out, np.float32(FLOAT32_MISSING))
+    return out
+
+
 def map_info(grid: MapGrid) -> MapInfo:
     """Products' :class:`MapInfo` of a mapping grid (same projection field names)."""
     d = grid.to_dict()
@@ -137,6 +154,7 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
     params = (("rotation_offset_deg", f"{rotation_offset_deg:.6f}"),
               ("map_scale_m_per_px", f"{grid.pixel_m:g}"),
               ("projection", grid.projection.kind))
+    arr = np.empty(grid.shape, np.float32)  # one buffer for every band's fill-value copy
     for f, band in mosaics.items():
         meta = ProductMeta(
             name=names[f], level="derived", start_utc=start_utc, stop_utc=stop_utc,
@@ -149,8 +167,7 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             processing=ProcessingRecord(software_version=SOFTWARE_VERSION,
                                         description="cassis-pipe level 2: map projection",
                                         parameters=params, input_products=tuple(input_lids)))
-        arr = np.where(np.isfinite(band), band, np.float32(FLOAT32_MISSING)).astype(
-            np.float32, copy=False)
+        with_missing(band, arr)
         dat, xml = write_product(out, meta, arr, map_info=info)
         written["dat"].append(Path(dat).name)
         written["label"].append(Path(xml).name)
