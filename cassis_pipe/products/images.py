@@ -22,7 +22,12 @@ from numba import njit, prange
 from PIL import Image
 
 from cassis_pipe.products.errors import ProductError
-from cassis_pipe.products.percentile import band_percentiles, same_mask, set_valid_bit
+from cassis_pipe.products.percentile import (
+    band_percentiles,
+    native,
+    same_mask,
+    set_valid_bit,
+)
 from cassis_pipe.products.png import encode_rgba, png_from_scanlines, scanline_buffer
 
 #: combination name -> (red, green, blue) bands; None = synthetic green (PAN + BLU) / 2.
@@ -122,7 +127,7 @@ class StretchCache:
             if n not in self.bit:
                 if len(self.bit) == 8:
                     raise ProductError("a StretchCache holds at most 8 bands")
-                band = np.ascontiguousarray(bands[n])
+                band = native(bands[n])
                 if self.bits is None:
                     self.bits = np.zeros(band.shape, np.uint8)
                 self.bit[n] = len(self.bit)
@@ -182,8 +187,8 @@ def _composite_setup(bands: Mapping[str, np.ndarray], combination: str, low_pct:
         lo, hi = cache.channel_limits(name, need, bands, low_pct, high_pct)
         if hi > lo:
             lows[c], scales[c] = lo, 255.0 / (hi - lo)
-        srcs.append(np.ascontiguousarray(bands["PAN" if name is None else name]))
-    g2 = np.ascontiguousarray(bands["BLU"]) if COMPOSITES[combination][1] is None else srcs[1]
+        srcs.append(native(bands["PAN" if name is None else name]))
+    g2 = native(bands["BLU"]) if COMPOSITES[combination][1] is None else srcs[1]
     return srcs + [g2], cache, need, lows, scales
 
 

@@ -45,13 +45,19 @@ def set_valid_bit(band: np.ndarray, bit: int, bits: np.ndarray) -> None:
                 bits[i, j] &= off
 
 
+def native(a: np.ndarray) -> np.ndarray:
+    """C-contiguous, native byte order view or copy of ``a`` (what the kernels take)."""
+    a = np.asarray(a)
+    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("="))
+
+
 def validity_bits(bands: Sequence[np.ndarray]) -> np.ndarray:
     """uint8 bit set per pixel: bit k set where ``bands[k]`` is valid (at most 8 bands)."""
     if not 1 <= len(bands) <= 8:
         raise ValueError(f"need 1 to 8 bands, got {len(bands)}")
     bits = np.zeros(np.shape(bands[0]), np.uint8)
     for k, band in enumerate(bands):
-        set_valid_bit(np.ascontiguousarray(band), k, bits)
+        set_valid_bit(native(band), k, bits)
     return bits
 
 
@@ -199,9 +205,9 @@ def band_percentiles(a: np.ndarray, pcts: Sequence[float], bits: np.ndarray, nee
     Values are ``a`` or, given ``b``, ``0.5 * (a + b)``; a pixel is valid where its
     ``bits`` (uint8, ``a.shape``) include every bit of ``need``. Equal to ``np.percentile``
     of the same values (float32 bands keep numpy's float32 rounding of the difference)."""
-    a = np.ascontiguousarray(a)
+    a = native(a)
     half = b is not None
-    bb = np.ascontiguousarray(b) if half else a
+    bb = native(b) if half else a
     bits = np.ascontiguousarray(bits)
     if a.ndim != 2 or bb.shape != a.shape or bits.shape != a.shape or bits.dtype != np.uint8:
         raise ValueError("need 2-D bands and uint8 validity bits of one shape")
