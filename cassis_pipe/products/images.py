@@ -163,6 +163,14 @@ class StretchCache:
     def joint_mask_of(self, need: int) -> int:
         return self.mask_key.get(need, need)
 
+    @property
+    def masks(self) -> list[np.ndarray]:
+        """The distinct joint masks seen so far (boolean arrays, built on request)."""
+        if self.bits is None:
+            return []
+        keys = sorted(set(self.mask_key.values()))
+        return [(self.bits & k) == k for k in keys]
+
 
 def _composite_setup(bands: Mapping[str, np.ndarray], combination: str, low_pct: float,
                      high_pct: float, cache: StretchCache | None
