@@ -43,29 +43,6 @@ def up_filter_rows(rows: np.ndarray, out: np.ndarray) -> None:
                 out[i, k + 1] = np.uint8(rows[i, k] - rows[i - 1, k])
 
 
-@njit(cache=True, parallel=True)
-def up_filter_in_place(buf: np.ndarray, chunks: int = 64) -> None:
-    """Apply the "Up" filter to raw scanlines already in ``buf`` (lines, 1 + n) uint8 and set
-    every filter byte to 2. Rows are split in ``chunks`` blocks filtered in parallel from their
-    last row up; the row above each block is saved first (result independent of threads)."""
-    lines = buf.shape[0]
-    nc = max(1, min(chunks, lines))
-    above = np.zeros((nc, buf.shape[1]), np.uint8)
-    for c in range(1, nc):  # serial: must finish before any block is filtered
-        above[c, :] = buf[c * lines // nc - 1, :]
-    for c in prange(nc):
-        i0 = c * lines // nc
-        i1 = (c + 1) * lines // nc
-        for i in range(i1 - 1, i0, -1):
-            buf[i, 0] = FILTER_UP
-            for k in range(1, buf.shape[1]):
-                buf[i, k] = np.uint8(buf[i, k] - buf[i - 1, k])
-        if i1 > i0:
-            buf[i0, 0] = FILTER_UP
-            for k in range(1, buf.shape[1]):
-                buf[i0, k] = np.uint8(buf[i0, k] - above[c, k])
-
-
 def _chunk(kind: bytes, data: bytes | memoryview) -> bytes:
     head = struct.pack(">I", len(data)) + kind
     return b"".join((head, data, struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))))
