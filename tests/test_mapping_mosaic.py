@@ -13,7 +13,8 @@ from test_mapping_helpers import flown_camera, map_truth, render, shift_estimate
 
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.mapping.mosaic import Framelet, common_grid, mosaic, mosaic_bands
-from cassis_pipe.mapping.resample import map_to_image
+from cassis_pipe.mapping.mosaic_kernel import stackable
+from cassis_pipe.mapping.resample import MODE_NEAREST_CENTRE, map_to_image, project_framelet
 from cassis_pipe.parallel import set_threads
 
 STEP_S = 0.7
@@ -132,3 +133,25 @@ def test_bands_on_one_grid(data_dir: Path) -> None:
     assert both.sum() < 0.5 * np.isfinite(maps["RED"]).sum()
     with pytest.raises(ValueError):
         mosaic(bands["RED"], grid, method="median")
+
+
+@pytest.mark.parametrize(("order", "cell", "masked"), [(1, 16, False), (3, 1, True)])
+def test_one_pass_equals_framelet_by_framelet(strip: tuple, order: int, cell: int,
+                                              masked: bool) -> None:
+    """The one-pass kernel gives the bytes of resampling the framelets one after the other
+    into full-grid value and score arrays (float64, then float32)."""
+    frs, grid = strip
+    if masked:
+        rng = np.random.default_rng(2)
+        frs = [Framelet(f.image, f.camera, rng.random(f.image.shape) > 0.05) for f in frs]
+    out = np.full(grid.shape, np.nan)
+    aux = np.full(grid.shape, np.inf)
+    for f in frs:
+        project_framelet(f.image, f.camera, grid, out, aux, MODE_NEAREST_CENTRE, f.mask, order,
+                         0.0, cell)
+    one = mosaic(frs, grid, order=order, cell=cell)
+    assert one.dtype == np.float32 and one.tobytes() == out.astype(np.float32).tobytes()
+    assert stackable([(f.image, f.camera, f.mask) for f in frs])
+    mixed = [(frs[0].image, frs[0].camera, None), (frs[1].image, frs[1].camera,
+                                                    np.ones(frs[1].image.shape, bool))]
+    assert not stackable(mixed)

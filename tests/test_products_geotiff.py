@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 import rasterio
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasterio.crs import CRS
 
+from cassis_pipe.parallel import set_threads
 from cassis_pipe.products.crs import (
     MARS_RADIUS_M,
     MapProjection,
@@ -60,7 +62,7 @@ def test_round_trip(key: str, tmp_path) -> None:
     assert g.nodata == FLOAT32_MISSING
     assert g.block_shape == (256, 256)
     assert g.overviews == [2, 4]
-    assert g.compression == "deflate" and g.predictor == 3
+    assert g.compression == "zstd" and g.predictor == 3
     expected = np.where(np.isnan(a), np.float32(FLOAT32_MISSING), a)
     assert np.array_equal(g.array, expected)
     assert g.tags["PRODUCT"] == key
@@ -148,11 +150,11 @@ def test_bad_map_info() -> None:
 
 
 def test_rasterio_opens_with_standard_tools(tmp_path) -> None:
-    """Plain rasterio sees a tiled, deflate-compressed file with internal overviews."""
+    """Plain rasterio sees a tiled, ZSTD-compressed file with internal overviews."""
     info = MapInfo(equirectangular(), 4, 4, 0, 0, 0, 1, 1, 0)
     write_geotiff(tmp_path / "m.tif", _raster(), info)
     with rasterio.open(tmp_path / "m.tif") as ds:
-        assert ds.profile["tiled"] and ds.profile["compress"] == "deflate"
+        assert ds.profile["tiled"] and ds.profile["compress"] == "zstd"
         assert ds.overviews(1) == [2, 4]
         ov = ds.read(1, out_shape=(150, 175))  # served from the 4x overview
         assert ov.shape == (150, 175)
@@ -194,3 +196,20 @@ def test_random_rasters_round_trip(lines, samples, clon, clat, res, x0, seed) ->
     assert same_crs(g.crs, rasterio_crs(proj))
     # GDAL reports a factor from the x size, so only the count is comparable for thin rasters
     assert len(g.overviews) == len(overview_factors(lines, samples))
+
+
+def test_bytes_do_not_depend_on_thread_count(tmp_path) -> None:
+    """GDAL compresses tiles (and overviews) in numba's thread count of threads; the file is
+    the same for 1 and 2 threads."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba started with one thread")
+    info = MapInfo(equirectangular(), 4, 4, 0, 0, 0, 1, 1, 0)
+    before = numba.get_num_threads()
+    out = {}
+    try:
+        for n in (1, 2):
+            set_threads(n)
+            out[n] = write_geotiff(tmp_path / f"t{n}.tif", _raster((1100, 900)), info).read_bytes()
+    finally:
+        set_threads(before)
+    assert out[1] == out[2]

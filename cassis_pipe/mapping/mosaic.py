@@ -19,6 +19,7 @@ import numpy as np
 
 from ..geometry.camera import FrameCamera
 from .grid import DEFAULT_PIXEL_M, MapGrid, grid_for_footprints
+from .mosaic_kernel import mosaic_nearest, stackable
 from .projections import Projection
 from .resample import (
     DEFAULT_CELL,
@@ -47,10 +48,13 @@ class Framelet:
 
 
 def common_grid(bands: Iterable[Sequence[Framelet]], pixel: float = DEFAULT_PIXEL_M,
-                projection: Projection | None = None, margin_px: int = 0) -> MapGrid:
+                projection: Projection | None = None, margin_px: int = 0,
+                outlines: Sequence[np.ndarray] | None = None) -> MapGrid:
     """ONE grid (pixel multiples) covering every framelet of every band, so that all bands of
-    an observation are co-registered pixel for pixel."""
-    fps = [f.footprint() for band in bands for f in band]
+    an observation are co-registered pixel for pixel (``outlines``: the framelets'
+    footprints in the same order, if already computed)."""
+    fps = (list(outlines) if outlines is not None
+           else [f.footprint() for band in bands for f in band])
     fps = [fp for fp in fps if np.isfinite(fp).all()]
     if not fps:
         raise ValueError("no framelet footprint lies fully on Mars")
@@ -59,12 +63,19 @@ def common_grid(bands: Iterable[Sequence[Framelet]], pixel: float = DEFAULT_PIXE
 
 def mosaic(framelets: Sequence[Framelet], grid: MapGrid, method: str = "nearest_centre",
            order: int = 1, height_km: float | np.ndarray = 0.0,
-           cell: int = DEFAULT_CELL) -> np.ndarray:
+           cell: int = DEFAULT_CELL, outlines: Sequence[np.ndarray] | None = None
+           ) -> np.ndarray:
     """Map-project and merge ``framelets`` (one filter) onto ``grid``: float32 array of
     ``grid.shape``, NaN where no framelet has a valid value. ``order`` 1 bilinear, 3 bicubic;
-    ``height_km`` radial height above the ellipsoid (km): constant or a DEM on ``grid``."""
+    ``height_km`` radial height above the ellipsoid (km): constant or a DEM on ``grid``;
+    ``outlines`` the framelets' footprints (:meth:`Framelet.footprint`) if already known.
+    "nearest_centre" on framelets of one shape runs in one pass
+    (:func:`~.mosaic_kernel.mosaic_nearest`, same values)."""
     if method not in METHODS:
         raise ValueError(f"unknown mosaic method {method!r}, expected one of {METHODS}")
+    triples = [(f.image, f.camera, f.mask) for f in framelets]
+    if method == "nearest_centre" and stackable(triples):
+        return mosaic_nearest(triples, grid, order, height_km, cell, outlines)
     if method == "nearest_centre":
         out = np.full(grid.shape, np.nan)
         aux = np.full(grid.shape, np.inf)

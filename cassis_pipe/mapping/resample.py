@@ -162,10 +162,12 @@ def footprint_outline(cam: FrameCamera, shape: tuple[int, int] | None = None,
 
 
 def framelet_spans(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None = None,
-                   margin: float = SPAN_MARGIN_PX) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row column spans of ``grid`` covering the framelet footprint. If part of the
-    outline misses Mars (limb) every column of every row is spanned."""
-    pts = footprint_outline(cam, shape)
+                   margin: float = SPAN_MARGIN_PX, outline: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row column spans of ``grid`` covering the framelet footprint (``outline``: the
+    already computed :func:`footprint_outline`). If part of the outline misses Mars (limb)
+    every column of every row is spanned."""
+    pts = footprint_outline(cam, shape) if outline is None else outline
     if not np.isfinite(pts).all():
         return (np.zeros(grid.lines, np.int64), np.full(grid.lines, grid.samples, np.int64))
     lat, lon, _ = xyz_to_latlon(pts)

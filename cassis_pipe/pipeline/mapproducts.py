@@ -30,8 +30,7 @@ from cassis_pipe.products.images import (
     COMPOSITES,
     StretchCache,
     available_composites,
-    composite_rgba,
-    png_bytes,
+    composite_png,
 )
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
@@ -41,6 +40,7 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
 )
 from cassis_pipe.products.pds4 import write_product
+from cassis_pipe.products.png import png_from_scanlines
 
 #: Map scale of the CaSSIS derived products (m/pixel).
 PIXEL_M = 4.0
@@ -81,8 +81,27 @@ def project_bands(framelets: Sequence[Level1Framelet], rotation_offset_deg: floa
     if not bands:
         raise ValueError("no level-1 framelet to map")
     names = [n for n in FILTER_ORDER if n in bands] + sorted(set(bands) - set(FILTER_ORDER))
-    grid = common_grid([bands[n] for n in names], pixel_m)
-    return grid, {n: mosaic(bands[n], grid, method, order) for n in names}
+    outlines = {n: [f.footprint() for f in bands[n]] for n in names}  # computed once
+    grid = common_grid([bands[n] for n in names], pixel_m,
+                       outlines=[o for n in names for o in outlines[n]])
+    return grid, {n: mosaic(bands[n], grid, method, order, outlines=outlines[n]) for n in names}
+
+
+@numba.njit(cache=True, parallel=True)
+def _with_missing_kernel(band: np.ndarray, out: np.ndarray, missing: np.float32) -> None:
+    for i in numba.prange(band.shape[0]):
+        for j in range(band.shape[1]):
+            v = band[i, j]
+            out[i, j] = v if np.isfinite(v) else missing
+
+
+def with_missing(band: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` (float32, band shape) = ``band`` with every non-finite value replaced by the
+    PDS4 missing constant (lowest float32)."""
+    if out.shape != np.shape(band) or out.dtype != np.float32:
+        raise ValueError("out must be float32 of the band's shape")
+    _with_missing_kernel(np.asarray(band, np.float32), out, np.float32(FLOAT32_MISSING))
+    return out
 
 
 def map_info(grid: MapGrid) -> MapInfo:
@@ -135,6 +154,7 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
     params = (("rotation_offset_deg", f"{rotation_offset_deg:.6f}"),
               ("map_scale_m_per_px", f"{grid.pixel_m:g}"),
               ("projection", grid.projection.kind))
+    arr = np.empty(grid.shape, np.float32)  # one buffer for every band's fill-value copy
     for f, band in mosaics.items():
         meta = ProductMeta(
             name=names[f], level="derived", start_utc=start_utc, stop_utc=stop_utc,
@@ -147,8 +167,7 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             processing=ProcessingRecord(software_version=SOFTWARE_VERSION,
                                         description="cassis-pipe level 2: map projection",
                                         parameters=params, input_products=tuple(input_lids)))
-        arr = np.where(np.isfinite(band), band, np.float32(FLOAT32_MISSING)).astype(
-            np.float32, copy=False)
+        with_missing(band, arr)
         dat, xml = write_product(out, meta, arr, map_info=info)
         written["dat"].append(Path(dat).name)
         written["label"].append(Path(xml).name)
@@ -163,37 +182,34 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
 
 def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.ndarray],
                      threads: int | None = None) -> list[str]:
-    """Write the available PNG composites; returns their file names. Each band is stretched
-    once per joint mask (:class:`StretchCache`); the zlib encoding (which releases the GIL)
-    runs in ``threads`` worker threads (default: numba's thread count), at most ``threads``
-    images pending so memory stays bounded. Bytes do not depend on ``threads``."""
+    """Write the available PNG composites; returns their file names. The bands' validity
+    and stretch limits are shared between composites (:class:`StretchCache`); each composite
+    is built as filtered PNG scanlines by numba kernels in this thread, and compressed
+    (libdeflate, which releases the GIL) in ``threads`` worker threads (default: numba's
+    thread count), at most ``threads`` images pending so memory stays bounded. Bytes do not
+    depend on ``threads``."""
     n = max(1, numba.get_num_threads() if threads is None else int(threads))
     cache = StretchCache()
-    combos = available_composites(mosaics)
-    # joint masks first, so a stretched channel is kept only while a later composite needs it
-    uses = [{(c or "(PAN+BLU)/2", cache.joint_mask([b for b in COMPOSITES[k] if b], mosaics))
-             for c in COMPOSITES[k]} for k in combos]
-    cache.valid.clear()
     names: list[str] = []
-    pending: list[Future] = []
+    pending: list[tuple[Future, np.ndarray]] = []
+    free: list[np.ndarray] = []  # scanline buffers reused once their PNG is written
     with ThreadPoolExecutor(max_workers=n) as pool:
-        for i, combo in enumerate(combos):
+        for combo in available_composites(mosaics):
             path = Path(out_dir) / f"{composite_name(observation_id, combo)}.png"
-            rgba = composite_rgba(mosaics, combo, cache=cache)
-            later = set().union(*uses[i + 1:])
-            for key in [k for k in cache.channels if k[:2] not in later]:
-                del cache.channels[key]
             while len(pending) >= n:
-                pending.pop(0).result()
-            pending.append(pool.submit(_write_png, path, rgba))
+                fut, buf = pending.pop(0)
+                fut.result()
+                free.append(buf)
+            rows = composite_png(mosaics, combo, cache=cache, out=free.pop() if free else None)
+            pending.append((pool.submit(_write_png, path, rows), rows))
             names.append(path.name)
-        for fut in pending:
+        for fut, _ in pending:
             fut.result()
     return names
 
 
-def _write_png(path: Path, rgba: np.ndarray) -> None:
-    path.write_bytes(png_bytes(rgba))
+def _write_png(path: Path, rows: np.ndarray) -> None:
+    path.write_bytes(png_from_scanlines(rows, (rows.shape[1] - 1) // 4))
 
 
 def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str, Any]:

@@ -53,10 +53,15 @@ def from_dat_bytes(buf: bytes, shape: tuple[int, int], dtype: np.dtype | str) ->
 
 
 def write_dat(path: str | Path, array: np.ndarray) -> int:
-    """Write ``array`` as a DAT file; returns the number of bytes written."""
-    data = to_dat_bytes(array)
-    Path(path).write_bytes(data)
-    return len(data)
+    """Write ``array`` as a DAT file; returns the number of bytes written. A C-contiguous
+    array already in the on-disk dtype is written straight from its buffer (no copy)."""
+    a = np.asarray(array)
+    if a.ndim != 2:
+        raise ProductError(f"DAT arrays must be 2-D (lines, samples), got shape {a.shape}")
+    a = np.ascontiguousarray(a, dtype=dat_dtype(a.dtype))
+    with Path(path).open("wb") as fh:
+        fh.write(memoryview(a).cast("B"))
+    return a.nbytes
 
 
 def read_dat(path: str | Path, shape: tuple[int, int], dtype: np.dtype | str) -> np.ndarray:

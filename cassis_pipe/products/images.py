@@ -22,6 +22,13 @@ from numba import njit, prange
 from PIL import Image
 
 from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.percentile import (
+    band_percentiles,
+    native,
+    same_mask,
+    set_valid_bit,
+)
+from cassis_pipe.products.png import encode_rgba, png_from_scanlines, scanline_buffer
 
 #: combination name -> (red, green, blue) bands; None = synthetic green (PAN + BLU) / 2.
 COMPOSITES: dict[str, tuple[str, str | None, str]] = {
@@ -35,7 +42,8 @@ COMPOSITES: dict[str, tuple[str, str | None, str]] = {
 LOW_PCT = 0.5
 HIGH_PCT = 99.5
 JPEG_QUALITY = 90
-PNG_LEVEL = 1
+#: bands at least this large (pixels) get their percentiles from :mod:`.percentile`
+FAST_PERCENTILE_PX = 1 << 18
 _SPECIAL_BELOW = -1e30
 
 
@@ -49,10 +57,15 @@ def valid_mask(band: np.ndarray) -> np.ndarray:
 
 def stretch_limits(band: np.ndarray, mask: np.ndarray, low_pct: float = LOW_PCT,
                    high_pct: float = HIGH_PCT) -> tuple[float, float]:
-    """(low, high) percentiles of ``band`` over ``mask``; (0, 0) when no pixel is valid."""
+    """(low, high) percentiles of ``band`` over ``mask``; (0, 0) when no pixel is valid.
+    Values equal ``np.percentile``; large bands use :func:`band_percentiles`."""
     if not 0.0 <= low_pct < high_pct <= 100.0:
         raise ProductError(f"need 0 <= low < high <= 100 percent, got {low_pct}, {high_pct}")
     a = np.asarray(band)
+    if a.ndim == 2 and a.size >= FAST_PERCENTILE_PX and np.shape(mask) == a.shape:
+        bits = np.ascontiguousarray(mask, dtype=np.bool_).view(np.uint8)
+        res = band_percentiles(a, (low_pct, high_pct), bits, 1)
+        return (0.0, 0.0) if res is None else (res[0], res[1])
     values = a[mask] if a.dtype == np.float32 else a.astype(np.float64)[mask]
     if values.size == 0:
         return 0.0, 0.0
@@ -98,42 +111,72 @@ def _check_bands(bands: list[np.ndarray]) -> None:
 
 
 class StretchCache:
-    """Reuse of per-band work across composites of the same bands: each band's validity mask,
-    each combination's joint mask (deduplicated: equal masks share one entry) and each
-    stretched channel per (band, joint mask). Results are identical to uncached calls."""
+    """Work shared by the composites of the same bands: one uint8 validity bit set (bit per
+    band) and each channel's stretch limits per joint mask (equal joint masks share limits).
+    Results are identical to uncached calls."""
 
     def __init__(self) -> None:
-        self.valid: dict[str, np.ndarray] = {}
-        self.masks: list[np.ndarray] = []
-        self.mask_of: dict[frozenset[str], int] = {}
-        self.channels: dict[tuple[str, int, float, float], np.ndarray] = {}
+        self.bit: dict[str, int] = {}
+        self.bits: np.ndarray | None = None
+        self.mask_key: dict[int, int] = {}
+        self.limits: dict[tuple[str, int, float, float], tuple[float, float]] = {}
 
-    def band_valid(self, name: str, band: np.ndarray) -> np.ndarray:
-        if name not in self.valid:
-            self.valid[name] = valid_mask(band)
-        return self.valid[name]
+    def need(self, names: list[str], bands: Mapping[str, np.ndarray]) -> int:
+        """Bit set of ``names`` (their validity bits computed on first use)."""
+        for n in names:
+            if n not in self.bit:
+                if len(self.bit) == 8:
+                    raise ProductError("a StretchCache holds at most 8 bands")
+                band = native(bands[n])
+                if self.bits is None:
+                    self.bits = np.zeros(band.shape, np.uint8)
+                self.bit[n] = len(self.bit)
+                set_valid_bit(band, self.bit[n], self.bits)
+        return sum(1 << self.bit[n] for n in names)
 
     def joint_mask(self, names: list[str], bands: Mapping[str, np.ndarray]) -> int:
-        key = frozenset(names)
-        if key not in self.mask_of:
-            mask = np.logical_and.reduce([self.band_valid(n, np.asarray(bands[n]))
-                                          for n in names])
-            for i, m in enumerate(self.masks):
-                if np.array_equal(m, mask):
-                    self.mask_of[key] = i
+        """Key of the joint mask of ``names``: the first equal mask's bit set."""
+        need = self.need(names, bands)
+        if need not in self.mask_key:
+            for other in list(self.mask_key.values()):
+                if same_mask(self.bits, need, other):
+                    self.mask_key[need] = other
                     break
             else:
-                self.masks.append(mask)
-                self.mask_of[key] = len(self.masks) - 1
-        return self.mask_of[key]
+                self.mask_key[need] = need
+        return self.mask_key[need]
+
+    def channel_limits(self, name: str | None, need: int, bands: Mapping[str, np.ndarray],
+                       low_pct: float, high_pct: float) -> tuple[float, float]:
+        """Stretch limits of band ``name`` (None: (PAN + BLU) / 2) over the mask ``need``."""
+        key = (name or "(PAN+BLU)/2", self.joint_mask_of(need), float(low_pct),
+               float(high_pct))
+        if key not in self.limits:
+            if not 0.0 <= low_pct < high_pct <= 100.0:
+                raise ProductError(f"need 0 <= low < high <= 100 percent, got {low_pct}, "
+                                   f"{high_pct}")
+            a, b = ((bands["PAN"], bands["BLU"]) if name is None else (bands[name], None))
+            res = band_percentiles(np.asarray(a), (low_pct, high_pct), self.bits, need, b)
+            self.limits[key] = (0.0, 0.0) if res is None else (res[0], res[1])
+        return self.limits[key]
+
+    def joint_mask_of(self, need: int) -> int:
+        return self.mask_key.get(need, need)
+
+    @property
+    def masks(self) -> list[np.ndarray]:
+        """The distinct joint masks seen so far (boolean arrays, built on request)."""
+        if self.bits is None:
+            return []
+        keys = sorted(set(self.mask_key.values()))
+        return [(self.bits & k) == k for k in keys]
 
 
-def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
-                   low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT,
-                   cache: StretchCache | None = None) -> np.ndarray:
-    """(lines, samples, 4) uint8 RGBA composite of ``combination`` from filter-named bands.
-
-    Pass one ``cache`` to several calls on the same ``bands`` to stretch each band once."""
+def _composite_setup(bands: Mapping[str, np.ndarray], combination: str, low_pct: float,
+                     high_pct: float, cache: StretchCache | None
+                     ) -> tuple[list[np.ndarray], StretchCache, int, np.ndarray, np.ndarray]:
+    """(channel sources r, g, b, g2 (BLU for the synthetic green), cache, mask bits, lows,
+    scales (-1 = constant 0 channel))."""
     if combination not in COMPOSITES:
         raise ProductError(f"unknown combination {combination!r}; one of {list(COMPOSITES)}")
     names = [n for n in COMPOSITES[combination] if n is not None]
@@ -143,36 +186,120 @@ def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
     arrays = [np.asarray(bands[n]) for n in names]
     _check_bands(arrays)
     cache = StretchCache() if cache is None else cache
-    mi = cache.joint_mask(names, bands)
-    mask = cache.masks[mi]
-    out = np.empty(arrays[0].shape + (4,), dtype=np.uint8)
+    need = cache.need(names, bands)
+    cache.joint_mask(names, bands)
+    lows = np.zeros(3)
+    scales = np.full(3, -1.0)
+    srcs = []
     for c, name in enumerate(COMPOSITES[combination]):
-        key = (name or "(PAN+BLU)/2", mi, float(low_pct), float(high_pct))
-        if key not in cache.channels:
-            if name is None:
-                src = _half_sum(np.asarray(bands["PAN"]), np.asarray(bands["BLU"]), mask)
-            else:
-                src = np.asarray(bands[name])
-            cache.channels[key] = stretch_to_uint8(src, mask, low_pct, high_pct)
-        out[:, :, c] = cache.channels[key]
-    out[:, :, 3] = np.where(mask, np.uint8(255), np.uint8(0))
-    return out
+        lo, hi = cache.channel_limits(name, need, bands, low_pct, high_pct)
+        if hi > lo:
+            lows[c], scales[c] = lo, 255.0 / (hi - lo)
+        srcs.append(native(bands["PAN" if name is None else name]))
+    g2 = native(bands["BLU"]) if COMPOSITES[combination][1] is None else srcs[1]
+    return srcs + [g2], cache, need, lows, scales
 
 
-def _half_sum(pan: np.ndarray, blu: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """float64 0.5 * (pan + blu) where ``mask``, 0 elsewhere (one pass, no temporaries)."""
-    out = np.zeros(pan.shape, dtype=np.float64)
-    _half_sum_kernel(pan, blu, np.ascontiguousarray(mask, dtype=np.bool_), out)
-    return out
+@njit(cache=True, inline="always")
+def _level(v: float, lo: float, scale: float) -> np.uint8:
+    """round(clip((v - lo) * scale, 0, 255)); 0 for a constant channel (scale < 0)."""
+    if scale < 0.0:
+        return np.uint8(0)
+    x = (v - lo) * scale
+    if x <= 0.0:
+        return np.uint8(0)
+    if x >= 255.0:
+        return np.uint8(255)
+    return np.uint8(np.rint(x))
+
+
+@njit(cache=True, inline="always")
+def _pixel_row(r: np.ndarray, g: np.ndarray, b: np.ndarray, g2: np.ndarray, half_green: bool,
+               bits: np.ndarray, need: int, lows: np.ndarray, scales: np.ndarray, i: int,
+               row: np.ndarray) -> None:
+    """RGBA of map row ``i`` into ``row`` (4 samples uint8)."""
+    for j in range(r.shape[1]):
+        k = 4 * j
+        if bits[i, j] & need == need:
+            gv = np.float64(g[i, j])
+            if half_green:
+                gv = 0.5 * (gv + np.float64(g2[i, j]))
+            row[k] = _level(np.float64(r[i, j]), lows[0], scales[0])
+            row[k + 1] = _level(gv, lows[1], scales[1])
+            row[k + 2] = _level(np.float64(b[i, j]), lows[2], scales[2])
+            row[k + 3] = 255
+        else:
+            row[k] = 0
+            row[k + 1] = 0
+            row[k + 2] = 0
+            row[k + 3] = 0
 
 
 @njit(cache=True, parallel=True)
-def _half_sum_kernel(pan: np.ndarray, blu: np.ndarray, mask: np.ndarray,
-                     out: np.ndarray) -> None:
-    for i in prange(pan.shape[0]):
-        for j in range(pan.shape[1]):
-            if mask[i, j]:
-                out[i, j] = 0.5 * (np.float64(pan[i, j]) + np.float64(blu[i, j]))
+def _composite_kernel(r: np.ndarray, g: np.ndarray, b: np.ndarray, g2: np.ndarray,
+                      half_green: bool, bits: np.ndarray, need: int, lows: np.ndarray,
+                      scales: np.ndarray, out: np.ndarray, up: bool) -> None:
+    """RGBA of every pixel (stretched channels and alpha 255 where the joint mask holds, all
+    0 elsewhere; float64 arithmetic; the synthetic green is 0.5 * (g + g2)). ``up`` False:
+    ``out`` (lines, 4 samples) gets the pixels; True: ``out`` (lines, 1 + 4 samples) gets
+    PNG scanlines with the "Up" filter (filter byte 2, row minus the row above, mod 256).
+    Rows are done in fixed blocks; each block recomputes the row above it."""
+    lines = r.shape[0]
+    width = 4 * r.shape[1]
+    col0 = 1 if up else 0
+    nblock = max(1, min(64, lines))
+    for bk in prange(nblock):
+        i0 = bk * lines // nblock
+        i1 = (bk + 1) * lines // nblock
+        rows = np.zeros((2, width), np.uint8)  # row i in rows[i % 2], the row above in the other
+        if up and i0 > 0:
+            _pixel_row(r, g, b, g2, half_green, bits, need, lows, scales, i0 - 1,
+                       rows[(i0 - 1) % 2])
+        for i in range(i0, i1):
+            cur = rows[i % 2]
+            _pixel_row(r, g, b, g2, half_green, bits, need, lows, scales, i, cur)
+            dst = out[i, col0:col0 + width]
+            if up:
+                out[i, 0] = 2
+                prev = rows[(i + 1) % 2]
+                for k in range(width):
+                    dst[k] = cur[k] - prev[k]
+            else:
+                dst[:] = cur
+
+
+def composite_rgba(bands: Mapping[str, np.ndarray], combination: str,
+                   low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT,
+                   cache: StretchCache | None = None) -> np.ndarray:
+    """(lines, samples, 4) uint8 RGBA composite of ``combination`` from filter-named bands.
+
+    Pass one ``cache`` to several calls on the same ``bands`` to share validity and limits."""
+    (r, g, b, g2), cache, need, lows, scales = _composite_setup(bands, combination, low_pct,
+                                                                 high_pct, cache)
+    lines, samples = r.shape
+    out = np.empty((lines, samples, 4), dtype=np.uint8)
+    _composite_kernel(r, g, b, g2, COMPOSITES[combination][1] is None, cache.bits, need, lows,
+                      scales, out.reshape(lines, 4 * samples), False)
+    return out
+
+
+def composite_png(bands: Mapping[str, np.ndarray], combination: str,
+                  low_pct: float = LOW_PCT, high_pct: float = HIGH_PCT,
+                  cache: StretchCache | None = None, out: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """The composite as PNG scanlines ready for :func:`png_from_scanlines` ("Up"-filtered,
+    (lines, 1 + 4 samples) uint8), built without an RGBA temporary; written into ``out``
+    when given (a reused buffer saves the page faults of a fresh one)."""
+    (r, g, b, g2), cache, need, lows, scales = _composite_setup(bands, combination, low_pct,
+                                                                 high_pct, cache)
+    shape = (r.shape[0], 1 + 4 * r.shape[1])
+    if out is not None and (out.shape != shape or out.dtype != np.uint8
+                            or not out.flags.c_contiguous):
+        raise ProductError(f"scanline buffer must be C-contiguous uint8 {shape}")
+    buf = scanline_buffer(*r.shape) if out is None else out
+    _composite_kernel(r, g, b, g2, COMPOSITES[combination][1] is None, cache.bits, need, lows,
+                      scales, buf, True)
+    return buf
 
 
 def available_composites(bands: Mapping[str, np.ndarray]) -> list[str]:
@@ -221,14 +348,9 @@ def quicklook_grey(band: np.ndarray, low_pct: float = LOW_PCT, high_pct: float =
 
 
 def png_bytes(rgba: np.ndarray) -> bytes:
-    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (zlib level 1, no metadata)."""
-    a = np.asarray(rgba)
-    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 4:
-        raise ProductError(f"PNG needs (lines, samples, 4) uint8, got {a.dtype} {a.shape}")
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(a)).save(
-        buf, format="PNG", compress_level=PNG_LEVEL, optimize=False)
-    return buf.getvalue()
+    """PNG encoding of an (lines, samples, 4) uint8 RGBA image (:mod:`.png`: "Up" filter,
+    libdeflate level 1, no metadata)."""
+    return encode_rgba(rgba)
 
 
 def jpg_bytes(grey: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
@@ -248,7 +370,8 @@ def write_composite_png(path: str | Path, bands: Mapping[str, np.ndarray], combi
     """Write the ``combination`` RGBA composite as PNG; returns the path. Share one ``cache``
     between the composites of the same bands."""
     out = Path(path)
-    out.write_bytes(png_bytes(composite_rgba(bands, combination, low_pct, high_pct, cache)))
+    rows = composite_png(bands, combination, low_pct, high_pct, cache)
+    out.write_bytes(png_from_scanlines(rows, (rows.shape[1] - 1) // 4))
     return out
 
 

@@ -1,0 +1,126 @@
+"""One-pass "nearest centre" mosaic of all framelets of one band (numba).
+
+Each block of map rows (``cell`` rows; 8 for the exact camera model) is owned by one thread:
+it sets its rows to NaN, then applies every framelet in list order with a block-local best
+score, so a map pixel gets the value of the framelet in which it lies most centrally (ties keep
+the earlier framelet) - the same result, bit for bit, as resampling the framelets one after the
+other into a full-grid score array, without that array and with a float32 output written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit, prange
+
+from ..geometry.camera import FrameCamera
+from .grid import MapGrid
+from .interpolation import bicubic_point, bilinear_point, check_order
+from .resample import CameraArrays, _block_coords, framelet_spans, height_map
+
+
+@njit(cache=True, parallel=True)
+def mosaic_nearest_kernel(imgs: np.ndarray, valids: np.ndarray, has_mask: bool, order: int,
+                          cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.ndarray,
+                          hi: np.ndarray, p: np.ndarray, corr: np.ndarray, dist: np.ndarray,
+                          iterations: np.ndarray, m: np.ndarray, origin: np.ndarray, a: float,
+                          c: float, hmap: np.ndarray, win: np.ndarray, out: np.ndarray) -> None:
+    """``imgs``/``valids`` (framelets, lines, samples) float32 / uint8; per framelet k:
+    row spans ``lo[k]``/``hi[k]`` (map rows), optics ``p[k]``, ``corr[k]``, ``dist[k]``,
+    ``iterations[k]``, pose ``m[k]`` (FSA -> body-fixed), ``origin[k]`` (km), window
+    ``win[k]``. ``out`` (map lines, samples) float32 gets the mosaic, NaN = no data."""
+    lines = out.shape[0]
+    band = cell if cell > 1 else 8
+    nband = (lines + band - 1) // band
+    nf = imgs.shape[0]
+    for bi in prange(nband):
+        i0 = bi * band
+        i1 = min(i0 + band, lines)
+        best = np.full((i1 - i0, out.shape[1]), np.inf)
+        for i in range(i0, i1):
+            out[i, :] = np.nan
+        for k in range(nf):
+            any_row = False
+            for i in range(i0, i1):
+                if hi[k, i] > lo[k, i]:
+                    any_row = True
+                    break
+            if not any_row:
+                continue
+            wk = win[k]
+            hl = 0.5 * wk[3]
+            hs = 0.5 * wk[4]
+            jb, lbuf, sbuf = _block_coords(i0, i1, lo[k], hi[k], cell, prm, gvec, p[k],
+                                           corr[k], dist[k], iterations[k], m[k], origin[k],
+                                           a, c, hmap, wk)
+            img = imgs[k]
+            val = valids[k]
+            for i in range(i0, i1):
+                for j in range(lo[k, i], hi[k, i]):
+                    li = lbuf[i - i0, j - jb]
+                    si = sbuf[i - i0, j - jb]
+                    if order == 3:
+                        v = bicubic_point(img, val, has_mask, li, si)
+                    else:
+                        v = bilinear_point(img, val, has_mask, li, si)
+                    if not np.isfinite(v):
+                        continue
+                    score = max(abs(li - (hl - 0.5)) / hl, abs(si - (hs - 0.5)) / hs)
+                    if score < best[i - i0, j]:
+                        out[i, j] = v
+                        best[i - i0, j] = score
+
+
+def _stack(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    return np.ascontiguousarray(np.stack([np.asarray(x, np.float64) for x in arrays]))
+
+
+def stackable(framelets: Sequence[tuple[np.ndarray, FrameCamera, np.ndarray | None]]) -> bool:
+    """True if the framelets share one image shape, all or none have a mask, and their optics
+    arrays have equal sizes and their planet radii are equal (the one-pass kernel's layout)."""
+    if not framelets:
+        return False
+    shapes = {np.shape(img) for img, _, _ in framelets}
+    masks = {mask is None for _, _, mask in framelets}
+    sizes = {(np.shape(cam.optics.params), np.shape(cam.optics.corr), np.shape(cam.optics.dist),
+              tuple(float(r) for r in cam.radii_km)) for _, cam, _ in framelets}
+    return len(shapes) == 1 and len(masks) == 1 and len(sizes) == 1 \
+        and len(next(iter(shapes))) == 2
+
+
+def mosaic_nearest(framelets: Sequence[tuple[np.ndarray, FrameCamera, np.ndarray | None]],
+                   grid: MapGrid, order: int = 1, height_km: float | np.ndarray = 0.0,
+                   cell: int = 16, outlines: Sequence[np.ndarray] | None = None
+                   ) -> np.ndarray:
+    """float32 "nearest centre" mosaic (``grid.shape``, NaN = no data) of ``framelets``
+    (image, camera with window, mask True = valid or None) that are :func:`stackable`;
+    ``outlines`` the already computed footprint outlines (km), one per framelet."""
+    if not stackable(framelets):
+        raise ValueError("framelets differ in shape, mask presence or optics layout")
+    imgs = np.ascontiguousarray(np.stack([np.asarray(f[0], np.float32) for f in framelets]))
+    has_mask = framelets[0][2] is not None
+    valids = (np.ascontiguousarray(np.stack([np.asarray(f[2], bool) for f in framelets]))
+              .view(np.uint8) if has_mask else np.zeros((len(framelets), 1, 1), np.uint8))
+    cams = [CameraArrays(cam, imgs.shape[1:]) for _, cam, _ in framelets]
+    for (_, cam, _), ca in zip(framelets, cams, strict=True):
+        if cam.window is not None and ca.shape != cam.window.binned_shape:
+            raise ValueError(f"image shape {ca.shape} != window image shape "
+                             f"{cam.window.binned_shape} of the camera")
+    spans = [framelet_spans(grid, cam, imgs.shape[1:],
+                            outline=None if outlines is None else outlines[k])
+             for k, (_, cam, _) in enumerate(framelets)]
+    lo = np.ascontiguousarray(np.stack([s[0] for s in spans]))
+    hi = np.ascontiguousarray(np.stack([s[1] for s in spans]))
+    hmap, cell = height_map(height_km, grid, cell)
+    out = np.empty(grid.shape, np.float32)
+    mosaic_nearest_kernel(imgs, valids, has_mask, check_order(order), cell,
+                          grid.projection.params, np.array([grid.ulx_m, grid.uly_m,
+                                                            grid.pixel_m]),
+                          lo, hi, _stack([ca.p for ca in cams]), _stack([ca.corr for ca in cams]),
+                          _stack([ca.dist for ca in cams]),
+                          np.array([ca.iterations for ca in cams], np.int64),
+                          _stack([ca.m for ca in cams]), _stack([ca.origin for ca in cams]),
+                          cams[0].a_km, cams[0].c_km, hmap, _stack([ca.win for ca in cams]),
+                          out)
+    return out
