@@ -22,7 +22,7 @@ from numba import njit
 from ..geometry.camera import FrameCamera
 from .correlate import RegistrationError, measure_shift, smooth
 from .fringing import Framelet
-from .resample import node_positions, shift_cubic
+from .resample import _column_taps, _shift_row, node_positions, shift_cubic
 
 
 @dataclass(frozen=True)
@@ -105,20 +105,49 @@ def refine_offset(img_k: np.ndarray, img_next: np.ndarray, offset: tuple[float, 
 
 
 @njit(cache=True, nogil=True)
-def _accumulate(acc: np.ndarray, wsum: np.ndarray, band: np.ndarray, row0: int,
-                y0: float, n_lines: int) -> None:
-    """Add ``band`` (strip rows ``row0..``) with feather weight = distance (lines) to the
-    framelet's nearest line edge; ``y0`` is the framelet line of strip row ``row0``."""
-    for r in range(band.shape[0]):
-        y = y0 + r
-        w = min(y + 0.5, n_lines - 0.5 - y)
-        if w <= 0.0:
-            continue
-        for c in range(band.shape[1]):
-            v = band[r, c]
-            if np.isfinite(v):
-                acc[row0 + r, c] += w * v
-                wsum[row0 + r, c] += w
+def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.ndarray,
+           row0: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` (strip lines x samples) row by row: framelet ``k`` (lines
+    ``starts[k]:starts[k + 1]``, samples ``0:widths[k]`` of ``stack``) placed at strip
+    position ``pos[k]`` covers strip rows ``row0[k] .. row0[k] + rows[k] - 1``; it is
+    resampled (cubic, as :func:`shift_cubic`) and added with feather weight = distance
+    (lines) to the framelet's nearest line edge.
+    Sums in float64 in framelet order; NaN where no framelet has a finite value. Serial and
+    GIL-free: safe in worker threads under any numba threading layer."""
+    n = pos.shape[0]
+    n_out, ns_out = out.shape
+    cols = np.empty((n, ns_out, 4), dtype=np.int64)
+    wts = np.empty((n, ns_out, 4), dtype=np.float64)
+    inside = np.empty((n, ns_out), dtype=np.bool_)
+    for k in range(n):
+        c_k, w_k, i_k = _column_taps(ns_out, 0.0, pos[k, 1], widths[k])
+        cols[k] = c_k
+        wts[k] = w_k
+        inside[k] = i_k
+    acc = np.empty(ns_out)
+    wsum = np.empty(ns_out)
+    band = np.empty(ns_out)
+    for big_r in range(n_out):
+        acc[:] = 0.0
+        wsum[:] = 0.0
+        for k in range(n):
+            r = big_r - row0[k]
+            if r < 0 or r >= rows[k]:
+                continue
+            n_lines = starts[k + 1] - starts[k]
+            y = (row0[k] - pos[k, 0]) + r
+            w = min(y + 0.5, n_lines - 0.5 - y)
+            if w <= 0.0:
+                continue
+            _shift_row(stack[starts[k]:starts[k + 1], :widths[k]], float(row0[k]) + r - pos[k, 0],
+                       cols[k], wts[k], inside[k], band)
+            for c in range(ns_out):
+                v = band[c]
+                if np.isfinite(v):
+                    acc[c] += w * v
+                    wsum[c] += w
+        for c in range(ns_out):
+            out[big_r, c] = acc[c] / wsum[c] if wsum[c] > 0 else np.nan
 
 
 def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
@@ -154,19 +183,23 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     pos -= origin
     n_lines = int(np.ceil(max(p[0] + im.shape[0] - 1 for p, im in zip(pos, imgs, strict=True))))
     n_samples = int(np.ceil(max(p[1] + im.shape[1] - 1 for p, im in zip(pos, imgs, strict=True))))
-    acc = np.zeros((n_lines + 1, n_samples + 1))
-    wsum = np.zeros_like(acc)
-    # placed: (first strip row, rows, placed band or None = the smoothed copy, resampled
-    # later only over the rows a seam needs; same values, row r always at line row0 + r)
-    placed: list[tuple[int, int, np.ndarray | None]] = []
-    for p, im, cim in zip(pos, imgs, corr, strict=True):
-        row0 = int(np.ceil(p[0]))
-        rows = int(np.floor(p[0] + im.shape[0] - 1)) - row0 + 1
-        band = shift_cubic(im, p[0], p[1], rows, n_samples + 1, float(row0), 0.0)
-        _accumulate(acc, wsum, band, row0, row0 - p[0], im.shape[0])
-        placed.append((row0, rows, band if cim is im else None))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strip = np.where(wsum > 0, acc / np.where(wsum > 0, wsum, 1.0), np.nan).astype(dtype)
+    row0 = np.array([int(np.ceil(p[0])) for p in pos], dtype=np.int64)
+    rows = np.array([int(np.floor(p[0] + im.shape[0] - 1)) - r0 + 1
+                     for p, im, r0 in zip(pos, imgs, row0, strict=True)], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum([im.shape[0] for im in imgs]))).astype(np.int64)
+    exact = np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
+    strip = np.empty((n_lines + 1, n_samples + 1), dtype=dtype if exact else np.float64)
+    widths = np.array([im.shape[1] for im in imgs], dtype=np.int64)
+    if np.all(widths == widths[0]):
+        stack = np.concatenate(imgs)
+    else:  # columns beyond a framelet's width are never read
+        stack = np.full((int(starts[-1]), int(widths.max())), np.nan)
+        for k, im in enumerate(imgs):
+            stack[starts[k]:starts[k + 1], :widths[k]] = im
+    _blend(stack, starts, widths, np.ascontiguousarray(pos), row0, rows, strip)
+    if not exact:
+        strip = strip.astype(dtype)
+    placed = [(int(r0), int(nr)) for r0, nr in zip(row0, rows, strict=True)]
     seams = []
     for k in range(n - 1):
         peak, lines, ok = info[k]
@@ -177,8 +210,8 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     return StitchResult(strip, pos, seams)
 
 
-def _seam_residual(a: tuple[int, int, np.ndarray | None], b: tuple[int, int, np.ndarray | None],
-                   img_a: np.ndarray, img_b: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
+def _seam_residual(a: tuple[int, int], b: tuple[int, int], img_a: np.ndarray,
+                   img_b: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
                    n_samples: int) -> float:
     """Shift (px) between two placed framelets over their common strip rows (NaN if none)."""
     r0 = max(a[0], b[0])
@@ -186,14 +219,11 @@ def _seam_residual(a: tuple[int, int, np.ndarray | None], b: tuple[int, int, np.
     if r1 - r0 < 4:
         return float("nan")
 
-    def rows(p: tuple[int, int, np.ndarray | None], img: np.ndarray, at: np.ndarray
-             ) -> np.ndarray:
-        if p[2] is not None:
-            return p[2][r0 - p[0]:r1 - p[0]]
+    def rows(img: np.ndarray, at: np.ndarray) -> np.ndarray:
         return shift_cubic(img, at[0], at[1], r1 - r0, n_samples, float(r0), 0.0)
 
     try:
-        s = measure_shift(rows(a, img_a, pos_a), rows(b, img_b, pos_b), max_shift_px=4.0,
+        s = measure_shift(rows(img_a, pos_a), rows(img_b, pos_b), max_shift_px=4.0,
                           iterations=3, taper=0.2, min_valid=64)
     except RegistrationError:
         return float("nan")
