@@ -156,7 +156,8 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     """Stitch consecutive framelets (2-D arrays, same width) using ``predicted`` offsets
     ``(n - 1, 2)`` px, refined by correlation unless ``refine`` is False. ``smooth_px``
     (Gaussian sigma) smooths the copies used for correlation only (noisy data), never the
-    strip."""
+    strip. Runs no numba-parallel kernel (numpy, FFT and serial GIL-free kernels only), so
+    filters may be stitched in worker threads under any numba threading layer."""
     n = len(images)
     if n == 0:
         raise ValueError("no framelets to stitch")
@@ -230,6 +231,20 @@ def _seam_residual(a: tuple[int, int], b: tuple[int, int], img_a: np.ndarray,
     return s.magnitude
 
 
+def filter_offsets(framelets: Sequence[Framelet], node_step_px: int = 32,
+                   rotation_offset_deg: float = 0.0) -> tuple[list[Framelet], np.ndarray]:
+    """The framelets of one filter sorted by exposure index and their predicted offsets
+    ``(n - 1, 2)`` px (cameras with the rotation-mechanism offset ``rotation_offset_deg``,
+    deg). Runs the (numba-parallel) geometry kernels: call it from the main thread. Raises
+    ``ValueError`` on mixed filters."""
+    names = {f.filter for f in framelets}
+    if len(names) > 1:
+        raise ValueError(f"framelets of several filters: {sorted(names)}")
+    fl = sorted(framelets, key=lambda f: f.index)
+    cams = [f.camera.with_rotation_offset(rotation_offset_deg) for f in fl]
+    return fl, predict_offsets(cams, [f.image.shape for f in fl], node_step_px)
+
+
 def stitch_filter(framelets: Sequence[Framelet], refine: bool = True,
                   max_correction_px: float = 4.0, node_step_px: int = 32,
                   smooth_px: float = 0.0, rotation_offset_deg: float = 0.0) -> StitchResult:
@@ -237,11 +252,6 @@ def stitch_filter(framelets: Sequence[Framelet], refine: bool = True,
     their cameras with the rotation-mechanism offset ``rotation_offset_deg`` (deg; use the
     recovered one: a wrong offset tilts the along-track direction and biases the predicted
     cross-track offsets). Raises ``ValueError`` on mixed filters."""
-    names = {f.filter for f in framelets}
-    if len(names) > 1:
-        raise ValueError(f"framelets of several filters: {sorted(names)}")
-    fl = sorted(framelets, key=lambda f: f.index)
-    cams = [f.camera.with_rotation_offset(rotation_offset_deg) for f in fl]
-    pred = predict_offsets(cams, [f.image.shape for f in fl], node_step_px)
+    fl, pred = filter_offsets(framelets, node_step_px, rotation_offset_deg)
     return stitch_framelets([f.image for f in fl], pred, refine, max_correction_px,
                             smooth_px=smooth_px)
