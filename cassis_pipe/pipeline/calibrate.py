@@ -19,6 +19,7 @@ import numpy as np
 from cassis_pipe.calibrate import CalSet, Window, calibrate_framelet, load_calset
 from cassis_pipe.calibrate import straylight_from_controls as fit_controls
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
+from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.plan import plan_from_tc
@@ -117,12 +118,13 @@ def _group(products: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[st
     return dict(sorted(groups.items()))
 
 
-def _straylight(controls: list[tuple[np.ndarray, Window]], calset: CalSet, order: int
-                ) -> tuple[Any, str]:
+def _straylight(controls: list[tuple[np.ndarray, Window]], calset: CalSet, order: int,
+                fields: dict[Window, WindowFields]) -> tuple[Any, str]:
     if not controls:
         return None, "not removed: no control window decoded for this exposure"
     try:
-        return fit_controls(controls, calset, order), f"fitted on {len(controls)} control windows"
+        return (fit_controls(controls, calset, order, fields=fields),
+                f"fitted on {len(controls)} control windows")
     except (ValueError, np.linalg.LinAlgError) as exc:
         return None, f"not removed: fit failed ({exc})"
 
@@ -161,6 +163,8 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
     not_produced: list[dict[str, Any]] = []
     written: set[str] = set()
     swaths: dict[tuple[int, str], dict[int, np.ndarray]] = {}
+    # bias / flat / bad-pixel cut-outs per window, computed once for all exposures
+    fields: dict[Window, WindowFields] = {}
     for (uid, _seq), recs in _group(l0["products"]).items():
         if uid not in rh:
             rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
@@ -173,9 +177,12 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
                 data.append((rec, dn, _window(rec), None))
             except (ProductError, ValueError, OSError) as exc:
                 data.append((rec, None, None, str(exc)))
+        for _, _, win, err in data:
+            if err is None and win not in fields:
+                fields[win] = window_fields(win, calset)
         controls = [(dn, win) for rec, dn, win, err in data
                     if err is None and rec["filter"] not in colour_filters]
-        model, stray_note = _straylight(controls, calset, straylight_order)
+        model, stray_note = _straylight(controls, calset, straylight_order, fields)
         for rec, dn, win, err in data:
             if rec["filter"] not in colour_filters:
                 continue
@@ -191,14 +198,16 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
             try:
                 iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
                                                       straylight=model, threads=threads,
-                                                      expand_mode=expand_binned)
+                                                      expand_mode=expand_binned,
+                                                      fields=fields[win])
                 key = (rec["uid"], rec["window"], rec["sequence"])
                 stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
                                     rec["t_exp_s"], rec["image_index"]).file_stem()
                 raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
                 meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
                              expand_binned)
-                arr = np.where(np.isfinite(iof), iof, FLOAT32_MISSING).astype(np.float32)
+                arr = np.where(np.isfinite(iof), iof,
+                               np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
                 write_product(out, meta, arr)
             except (ProductError, ValueError) as exc:
                 not_produced.append({**ident, "error": str(exc)})
