@@ -10,6 +10,7 @@ every label. Saturated pixels are counted per framelet in the stage JSON and the
 from __future__ import annotations
 
 from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -165,60 +166,77 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
     swaths: dict[tuple[int, str], dict[int, np.ndarray]] = {}
     # bias / flat / bad-pixel cut-outs per window, computed once for all exposures
     fields: dict[Window, WindowFields] = {}
-    for (uid, _seq), recs in _group(l0["products"]).items():
-        if uid not in rh:
-            rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
-            if rh[uid] is None:
-                rh[uid] = r_h_au
-        data: list[tuple[dict[str, Any], np.ndarray, Window | None, str | None]] = []
-        for rec in recs:
-            try:
-                dn = read_product(Path(level0_dir) / f"{rec['product']}.xml")
-                data.append((rec, dn, _window(rec), None))
-            except (ProductError, ValueError, OSError) as exc:
-                data.append((rec, None, None, str(exc)))
-        for _, _, win, err in data:
-            if err is None and win not in fields:
-                fields[win] = window_fields(win, calset)
-        controls = [(dn, win) for rec, dn, win, err in data
-                    if err is None and rec["filter"] not in colour_filters]
-        model, stray_note = _straylight(controls, calset, straylight_order, fields)
-        for rec, dn, win, err in data:
-            if rec["filter"] not in colour_filters:
-                continue
-            ident = {**key_dict((rec["uid"], rec["window"], rec["sequence"])),
-                     "filter": rec["filter"]}
-            if err is None and rh[uid] is None:
-                err = "no heliocentric distance (no ISD and no r_h_au)"
-            if err is None and not rec["t_exp_s"]:
-                err = "no exposure time in the command plan"
-            if err is not None:
-                not_produced.append({**ident, "error": err})
-                continue
-            try:
-                iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
-                                                      straylight=model, threads=threads,
-                                                      expand_mode=expand_binned,
-                                                      fields=fields[win])
-                key = (rec["uid"], rec["window"], rec["sequence"])
-                stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
-                                    rec["t_exp_s"], rec["image_index"]).file_stem()
-                raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
-                meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
-                             expand_binned)
-                arr = np.where(np.isfinite(iof), iof,
-                               np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
-                write_product(out, meta, arr)
-            except (ProductError, ValueError) as exc:
-                not_produced.append({**ident, "error": str(exc)})
-                continue
-            written.update((f"{stem}.dat", f"{stem}.xml"))
-            swaths.setdefault((uid, rec["filter"]), {})[rec["sequence"]] = iof
-            products.append({**ident, "product": stem, "straylight": stray_note,
-                             "saturated_px": stats["saturated_px"], "stats": stats})
+    # products are written by one background thread while the next framelets are calibrated;
+    # outcomes are collected in input order, so the stage JSON does not depend on timing
+    outcomes: list[tuple[dict[str, Any], Future | None, tuple | None]] = []
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for (uid, _seq), recs in _group(l0["products"]).items():
+            if uid not in rh:
+                rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
+                if rh[uid] is None:
+                    rh[uid] = r_h_au
+            data: list[tuple[dict[str, Any], np.ndarray, Window | None, str | None]] = []
+            for rec in recs:
+                try:
+                    dn = read_product(Path(level0_dir) / f"{rec['product']}.xml")
+                    data.append((rec, dn, _window(rec), None))
+                except (ProductError, ValueError, OSError) as exc:
+                    data.append((rec, None, None, str(exc)))
+            for _, _, win, err in data:
+                if err is None and win not in fields:
+                    fields[win] = window_fields(win, calset)
+            controls = [(dn, win) for rec, dn, win, err in data
+                        if err is None and rec["filter"] not in colour_filters]
+            model, stray_note = _straylight(controls, calset, straylight_order, fields)
+            for rec, dn, win, err in data:
+                if rec["filter"] not in colour_filters:
+                    continue
+                ident = {**key_dict((rec["uid"], rec["window"], rec["sequence"])),
+                         "filter": rec["filter"]}
+                if err is None and rh[uid] is None:
+                    err = "no heliocentric distance (no ISD and no r_h_au)"
+                if err is None and not rec["t_exp_s"]:
+                    err = "no exposure time in the command plan"
+                if err is not None:
+                    outcomes.append(({**ident, "error": err}, None, None))
+                    continue
+                try:
+                    iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
+                                                          straylight=model, threads=threads,
+                                                          expand_mode=expand_binned,
+                                                          fields=fields[win])
+                    key = (rec["uid"], rec["window"], rec["sequence"])
+                    stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
+                                        rec["t_exp_s"], rec["image_index"]).file_stem()
+                    raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
+                    meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
+                                 expand_binned)
+                    arr = np.where(np.isfinite(iof), iof,
+                                   np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
+                except (ProductError, ValueError) as exc:
+                    outcomes.append(({**ident, "error": str(exc)}, None, None))
+                    continue
+                outcomes.append((ident, writer.submit(write_product, out, meta, arr),
+                                 (stem, (uid, rec["filter"]), rec["sequence"], iof,
+                                  {**ident, "product": stem, "straylight": stray_note,
+                                   "saturated_px": stats["saturated_px"], "stats": stats})))
+    for ident, fut, ok in outcomes:
+        if fut is None or ok is None:
+            not_produced.append(ident)
+            continue
+        try:
+            fut.result()
+        except (ProductError, ValueError) as exc:
+            not_produced.append({**ident, "error": str(exc)})
+            continue
+        stem, swath_key, seq, iof, entry = ok
+        written.update((f"{stem}.dat", f"{stem}.xml"))
+        swaths.setdefault(swath_key, {})[seq] = iof
+        products.append(entry)
     files = file_count_check("level1_products", packets, out, colour_filters)
     ql, ql_order = write_quicklooks(quicklook_dir, plan, swaths, colour_filters,
-                                    quicklook_max_side, geometry_dir)
+                                    quicklook_max_side, geometry_dir,
+                                    workers=max(1, threads or 1))
     expected_ql = [f"{observation_id_string(im.uid)}_{f}.jpg" for im in plan.images
                    for f in sorted({w.filter for w in im.windows} & set(colour_filters))]
     ql_check = {"stage": "quicklooks", "expected": len(expected_ql), "produced": len(ql),
