@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cassis_pipe.calibrate import CalSet, Window, calibrate_framelet, load_calset
+from cassis_pipe.calibrate import (
+    CalSet,
+    Window,
+    calibrate_framelet,
+    calibrate_framelets,
+    load_calset,
+)
 from cassis_pipe.calibrate import straylight_from_controls as fit_controls
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
 from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
@@ -130,6 +137,49 @@ def _straylight(controls: list[tuple[np.ndarray, Window]], calset: CalSet, order
         return None, f"not removed: fit failed ({exc})"
 
 
+@dataclass
+class _Job:
+    """One colour framelet to calibrate (``error`` set: not calibrated, with the reason)."""
+
+    rec: dict[str, Any]
+    dn: np.ndarray | None
+    window: Window | None
+    model: Any
+    stray_note: str
+    r_h_au: float | None
+    error: str | None
+
+
+def _ident(rec: dict[str, Any]) -> dict[str, Any]:
+    return {**key_dict((rec["uid"], rec["window"], rec["sequence"])), "filter": rec["filter"]}
+
+
+def _calibrate_window(jobs: list[_Job], window: Window, calset: CalSet, fields: WindowFields,
+                      threads: int | None, expand: str | None
+                      ) -> list[tuple[np.ndarray, dict[str, Any]] | str]:
+    """Calibrate the framelets of one window as one stack (each framelet's own t_exp, r_h and
+    straylight model); if the stack fails, framelet by framelet so that each error is
+    reported against its framelet. Per framelet (I/F, stats) or the error message."""
+    kw: dict[str, Any] = {"threads": threads, "expand_mode": expand, "fields": fields}
+    try:
+        stack = np.stack([j.dn for j in jobs])
+        iof, _, stats = calibrate_framelets(
+            stack, window, calset, [j.rec["t_exp_s"] for j in jobs],
+            [j.r_h_au for j in jobs], straylight=[j.model for j in jobs], **kw)
+        return list(zip(iof, stats, strict=True))
+    except ValueError:
+        pass
+    out: list[tuple[np.ndarray, dict[str, Any]] | str] = []
+    for j in jobs:
+        try:
+            iof1, _, st1 = calibrate_framelet(j.dn, window, calset, j.rec["t_exp_s"], j.r_h_au,
+                                              straylight=j.model, **kw)
+            out.append((iof1, st1))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
+
+
 def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str | Path,
                   calibration_dir: str | Path, products_dir: str | Path,
                   quicklook_dir: str | Path, stage_json: str | Path, *,
@@ -166,45 +216,54 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
     swaths: dict[tuple[int, str], dict[int, np.ndarray]] = {}
     # bias / flat / bad-pixel cut-outs per window, computed once for all exposures
     fields: dict[Window, WindowFields] = {}
-    # products are written by one background thread while the next framelets are calibrated;
-    # outcomes are collected in input order, so the stage JSON does not depend on timing
-    outcomes: list[tuple[dict[str, Any], Future | None, tuple | None]] = []
+    # pass 1, per exposure: read the windows, fit the straylight on the control windows
+    jobs: list[_Job] = []
+    for (uid, _seq), recs in _group(l0["products"]).items():
+        if uid not in rh:
+            rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
+            if rh[uid] is None:
+                rh[uid] = r_h_au
+        data: list[tuple[dict[str, Any], np.ndarray, Window | None, str | None]] = []
+        for rec in recs:
+            try:
+                dn = read_product(Path(level0_dir) / f"{rec['product']}.xml")
+                data.append((rec, dn, _window(rec), None))
+            except (ProductError, ValueError, OSError) as exc:
+                data.append((rec, None, None, str(exc)))
+        for _, _, win, err in data:
+            if err is None and win not in fields:
+                fields[win] = window_fields(win, calset)
+        controls = [(dn, win) for rec, dn, win, err in data
+                    if err is None and rec["filter"] not in colour_filters]
+        model, stray_note = _straylight(controls, calset, straylight_order, fields)
+        for rec, dn, win, err in data:
+            if rec["filter"] not in colour_filters:
+                continue
+            if err is None and rh[uid] is None:
+                err = "no heliocentric distance (no ISD and no r_h_au)"
+            if err is None and not rec["t_exp_s"]:
+                err = "no exposure time in the command plan"
+            jobs.append(_Job(rec, dn, win, model, stray_note, rh[uid], err))
+    # pass 2: every window's framelets calibrated as one stack (per-framelet results are those
+    # of single calls); products written by a background thread while the next window is
+    # calibrated; outcomes kept in input order, so the stage JSON does not depend on timing
+    outcomes: list[tuple[dict[str, Any], Future | None, tuple | None]] = [
+        ({**_ident(j.rec), "error": j.error}, None, None) for j in jobs]
+    by_window: dict[Window, list[int]] = {}
+    for i, j in enumerate(jobs):
+        if j.error is None:
+            by_window.setdefault(j.window, []).append(i)
     with ThreadPoolExecutor(max_workers=1) as writer:
-        for (uid, _seq), recs in _group(l0["products"]).items():
-            if uid not in rh:
-                rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
-                if rh[uid] is None:
-                    rh[uid] = r_h_au
-            data: list[tuple[dict[str, Any], np.ndarray, Window | None, str | None]] = []
-            for rec in recs:
+        for win, idx in by_window.items():
+            results = _calibrate_window([jobs[i] for i in idx], win, calset, fields[win],
+                                        threads, expand_binned)
+            for i, res in zip(idx, results, strict=True):
+                rec = jobs[i].rec
+                ident = _ident(rec)
                 try:
-                    dn = read_product(Path(level0_dir) / f"{rec['product']}.xml")
-                    data.append((rec, dn, _window(rec), None))
-                except (ProductError, ValueError, OSError) as exc:
-                    data.append((rec, None, None, str(exc)))
-            for _, _, win, err in data:
-                if err is None and win not in fields:
-                    fields[win] = window_fields(win, calset)
-            controls = [(dn, win) for rec, dn, win, err in data
-                        if err is None and rec["filter"] not in colour_filters]
-            model, stray_note = _straylight(controls, calset, straylight_order, fields)
-            for rec, dn, win, err in data:
-                if rec["filter"] not in colour_filters:
-                    continue
-                ident = {**key_dict((rec["uid"], rec["window"], rec["sequence"])),
-                         "filter": rec["filter"]}
-                if err is None and rh[uid] is None:
-                    err = "no heliocentric distance (no ISD and no r_h_au)"
-                if err is None and not rec["t_exp_s"]:
-                    err = "no exposure time in the command plan"
-                if err is not None:
-                    outcomes.append(({**ident, "error": err}, None, None))
-                    continue
-                try:
-                    iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
-                                                          straylight=model, threads=threads,
-                                                          expand_mode=expand_binned,
-                                                          fields=fields[win])
+                    if isinstance(res, str):
+                        raise ValueError(res)
+                    iof, stats = res
                     key = (rec["uid"], rec["window"], rec["sequence"])
                     stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
                                         rec["t_exp_s"], rec["image_index"]).file_stem()
@@ -214,12 +273,12 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
                     arr = np.where(np.isfinite(iof), iof,
                                    np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
                 except (ProductError, ValueError) as exc:
-                    outcomes.append(({**ident, "error": str(exc)}, None, None))
+                    outcomes[i] = ({**ident, "error": str(exc)}, None, None)
                     continue
-                outcomes.append((ident, writer.submit(write_product, out, meta, arr),
-                                 (stem, (uid, rec["filter"]), rec["sequence"], iof,
-                                  {**ident, "product": stem, "straylight": stray_note,
-                                   "saturated_px": stats["saturated_px"], "stats": stats})))
+                outcomes[i] = (ident, writer.submit(write_product, out, meta, arr),
+                               (stem, (rec["uid"], rec["filter"]), rec["sequence"], iof,
+                                {**ident, "product": stem, "straylight": jobs[i].stray_note,
+                                 "saturated_px": stats["saturated_px"], "stats": stats}))
     for ident, fut, ok in outcomes:
         if fut is None or ok is None:
             not_produced.append(ident)
