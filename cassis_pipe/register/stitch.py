@@ -22,7 +22,7 @@ from numba import njit
 from ..geometry.camera import FrameCamera
 from .correlate import RegistrationError, measure_shift, smooth
 from .fringing import Framelet
-from .resample import _column_taps, _shift_row, node_positions, shift_cubic
+from .resample import _column_taps, _keys, node_positions, shift_cubic
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,13 @@ def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.nd
     ``starts[k]:starts[k + 1]``, samples ``0:widths[k]`` of ``stack``) placed at strip
     position ``pos[k]`` covers strip rows ``row0[k] .. row0[k] + rows[k] - 1``; it is
     resampled (cubic, as :func:`shift_cubic`) and added with feather weight = distance
-    (lines) to the framelet's nearest line edge.
-    Sums in float64 in framelet order; NaN where no framelet has a finite value. Serial and
-    GIL-free: safe in worker threads under any numba threading layer."""
+    (lines) to the framelet's nearest line edge. Sums in float64 in framelet order; NaN where
+    no framelet has a finite value. Serial and GIL-free: safe in worker threads under any
+    numba threading layer.
+
+    The cubic is done in two passes with the arithmetic of :func:`shift_cubic` term by term:
+    every framelet line is first filtered along samples (its 4 column taps, one set per
+    framelet), then each strip row combines 4 filtered lines."""
     n = pos.shape[0]
     n_out, ns_out = out.shape
     cols = np.empty((n, ns_out, 4), dtype=np.int64)
@@ -124,9 +128,24 @@ def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.nd
         cols[k] = c_k
         wts[k] = w_k
         inside[k] = i_k
+    # pass 1: every framelet line filtered along samples onto the strip columns
+    hor = np.empty((stack.shape[0], ns_out))
+    for k in range(n):
+        for line in range(starts[k], starts[k + 1]):
+            for c in range(ns_out):
+                h = 0.0
+                if inside[k, c]:
+                    for i in range(4):
+                        wx = wts[k, c, i]
+                        if wx == 0.0:
+                            continue
+                        h += wx * stack[line, cols[k, c, i]]
+                hor[line, c] = h
+    # pass 2: strip rows
     acc = np.empty(ns_out)
     wsum = np.empty(ns_out)
-    band = np.empty(ns_out)
+    wy = np.empty(4)
+    yy = np.empty(4, dtype=np.int64)
     for big_r in range(n_out):
         acc[:] = 0.0
         wsum[:] = 0.0
@@ -139,10 +158,22 @@ def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.nd
             w = min(y + 0.5, n_lines - 0.5 - y)
             if w <= 0.0:
                 continue
-            _shift_row(stack[starts[k]:starts[k + 1], :widths[k]], float(row0[k]) + r - pos[k, 0],
-                       cols[k], wts[k], inside[k], band)
+            ys = float(row0[k]) + r - pos[k, 0]       # framelet line sampled (shift_cubic)
+            if not (ys >= 0.0 and ys <= n_lines - 1.0):
+                continue
+            iy = int(np.floor(ys))
+            fy = ys - iy
+            for j in range(4):
+                wy[j] = _keys(fy - (j - 1))
+                yy[j] = starts[k] + min(max(iy + j - 1, 0), n_lines - 1)
             for c in range(ns_out):
-                v = band[c]
+                if not inside[k, c]:
+                    continue
+                v = 0.0
+                for j in range(4):
+                    if wy[j] == 0.0:
+                        continue
+                    v += wy[j] * hor[yy[j], c]
                 if np.isfinite(v):
                     acc[c] += w * v
                     wsum[c] += w
