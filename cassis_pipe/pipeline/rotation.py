@@ -129,27 +129,17 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
     finally:
         numba.set_num_threads(threads)
 
-    def stitch(name: str) -> tuple[np.ndarray, Any]:
-        # invalid pixels NaN (register_framelets), then the thread-safe stitching kernels
-        images = [f.image for f in register_framelets(groups[name])]
-        if name not in preds:
-            return images[0].astype(np.float32), None
-        return np.empty(0), stitch_framelets(images, preds[name], smooth_px=smooth_px)
-
-    # filters are independent and the stitching kernels release the GIL (numba nogil, FFT)
-    # and launch no parallel kernel: numba's thread count of workers; results do not depend
-    # on it
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        results = dict(zip(names, pool.map(stitch, names), strict=True))
-    filters: dict[str, Any] = {}
-    for name in names:
+    def stitch(name: str) -> dict[str, Any]:
+        # invalid pixels NaN (register_framelets), the thread-safe stitching kernels, then
+        # the strip product written from the worker (file I/O overlaps the other filters)
         sel = groups[name]
-        single, res = results.pop(name)
-        if res is None:
-            strip = single
+        images = [f.image for f in register_framelets(sel)]
+        if name not in preds:
+            strip = images[0].astype(np.float32)
             seams: list[dict[str, Any]] = []
             worst = float("nan")
         else:
+            res = stitch_framelets(images, preds[name], smooth_px=smooth_px)
             strip = res.strip.astype(np.float32, copy=False)
             seams = [{"index": s.index, "predicted_px": list(map(float, s.predicted)),
                       "offset_px": list(map(float, s.offset)),
@@ -157,6 +147,7 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
                       "overlap_lines": int(s.overlap_lines), "refined": bool(s.refined)}
                      for s in res.seams]
             worst = res.max_seam_residual_px
+        del images
         stem = stitched_name(start_utc, stop_utc, name, uid)
         meta = ProductMeta(
             name=stem, level="calibrated", start_utc=start_utc, stop_utc=stop_utc,
@@ -173,11 +164,16 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
                             ("max_seam_residual_px", f"{worst:.4f}"))))
         finite = np.isfinite(strip)
         arr = np.where(finite, strip, np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
-        dat, xml = write_product(out, meta, arr, None)
-        filters[name] = {"product": Path(xml).stem, "framelets": len(sel),
-                         "shape": list(strip.shape), "valid_fraction":
-                         float(finite.mean()), "seams": seams,
-                         "max_seam_residual_px": worst}
+        _, xml = write_product(out, meta, arr, None)
+        return {"product": Path(xml).stem, "framelets": len(sel), "shape": list(strip.shape),
+                "valid_fraction": float(finite.mean()), "seams": seams,
+                "max_seam_residual_px": worst}
+
+    # filters are independent and the stitching kernels release the GIL (numba nogil, FFT)
+    # and launch no parallel kernel: numba's thread count of workers; results do not depend
+    # on it
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        filters: dict[str, Any] = dict(zip(names, pool.map(stitch, names), strict=True))
     produced = sorted(f for f in expected_filters if f in filters)
     missing = sorted(set(expected_filters) - set(filters))
     return {"stage": "stitch", "observation_id": observation_id,
