@@ -112,34 +112,17 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = [f for f in FILTER_ORDER if any(x.filter == f for x in framelets)]
-    # offsets predicted here: the geometry kernels are numba-parallel (main thread only);
-    # one numba thread, as their node grids (~650 points) are smaller than a thread launch
-    groups: dict[str, list[Level1Framelet]] = {}
-    preds: dict[str, np.ndarray] = {}
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        for name in names:
-            sel = sorted((x for x in framelets if x.filter == name), key=lambda f: f.exposure)
-            groups[name] = sel
-            if len(sel) > 1:
-                preds[name] = filter_offsets(
-                    [Framelet(name, int(f.exposure), f.image, f.camera) for f in sel],
-                    rotation_offset_deg=rotation_offset_deg)[1]
-    finally:
-        numba.set_num_threads(threads)
 
-    def stitch(name: str) -> dict[str, Any]:
+    def stitch(name: str, sel: list[Level1Framelet], pred: np.ndarray | None) -> dict[str, Any]:
         # invalid pixels NaN (register_framelets), the thread-safe stitching kernels, then
         # the strip product written from the worker (file I/O overlaps the other filters)
-        sel = groups[name]
         images = [f.image for f in register_framelets(sel)]
-        if name not in preds:
+        if pred is None:
             strip = images[0].astype(np.float32)
             seams: list[dict[str, Any]] = []
             worst = float("nan")
         else:
-            res = stitch_framelets(images, preds[name], smooth_px=smooth_px)
+            res = stitch_framelets(images, pred, smooth_px=smooth_px)
             strip = res.strip.astype(np.float32, copy=False)
             seams = [{"index": s.index, "predicted_px": list(map(float, s.predicted)),
                       "offset_px": list(map(float, s.offset)),
@@ -171,9 +154,24 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
 
     # filters are independent and the stitching kernels release the GIL (numba nogil, FFT)
     # and launch no parallel kernel: numba's thread count of workers; results do not depend
-    # on it
+    # on it. The offsets are predicted here, filter after filter while the workers stitch:
+    # the geometry kernels are numba-parallel (main thread only), run on one numba thread as
+    # their node grids (~650 points) are smaller than a thread launch.
+    threads = numba.get_num_threads()
+    futures = {}
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        filters: dict[str, Any] = dict(zip(names, pool.map(stitch, names), strict=True))
+        numba.set_num_threads(1)
+        try:
+            for name in names:
+                sel = sorted((x for x in framelets if x.filter == name),
+                             key=lambda f: f.exposure)
+                pred = None if len(sel) < 2 else filter_offsets(
+                    [Framelet(name, int(f.exposure), f.image, f.camera) for f in sel],
+                    rotation_offset_deg=rotation_offset_deg)[1]
+                futures[name] = pool.submit(stitch, name, sel, pred)
+        finally:
+            numba.set_num_threads(threads)
+        filters: dict[str, Any] = {name: futures[name].result() for name in names}
     produced = sorted(f for f in expected_filters if f in filters)
     missing = sorted(set(expected_filters) - set(filters))
     return {"stage": "stitch", "observation_id": observation_id,
