@@ -161,3 +161,21 @@ def test_blend_equals_per_framelet_reference(seed: int, sign: float, ragged: boo
     ref = _reference_strip(imgs, res.placements)
     assert res.strip.dtype == np.float32 and res.strip.shape == ref.shape
     assert res.strip.tobytes() == ref.tobytes()
+
+
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+def test_smoothed_overlaps_are_the_full_smoothing(sign: float) -> None:
+    """Smoothing only the overlap lines gives, on those lines, the bytes of smoothing the
+    whole framelet, and covers the overlap widened by the largest possible correction."""
+    from cassis_pipe.register.correlate import smooth
+    from cassis_pipe.register.stitch import _smoothed_overlaps
+    imgs, true, _ = _framelets(4, 120, 40, sign, 9)
+    got = _smoothed_overlaps(imgs, true, 1.0, 4.0)
+    for k, (im, g) in enumerate(zip(imgs, got, strict=True)):
+        rows = np.isfinite(g).all(axis=1)
+        assert rows.any() and (np.isnan(g[~rows]).all())
+        assert g[rows].tobytes() == smooth(im, 1.0)[rows].tobytes()
+        if k + 1 < len(imgs):        # framelet k's lines seen by k + 1, +- 10 px
+            dl = true[k, 0]
+            lo, hi = max(0, int(dl) - 10), min(120, int(dl + 120) + 10)
+            assert rows[lo:hi].all()

@@ -181,6 +181,34 @@ def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.nd
             out[big_r, c] = acc[c] / wsum[c] if wsum[c] > 0 else np.nan
 
 
+def _smoothed_overlaps(imgs: list[np.ndarray], predicted: np.ndarray, sigma_px: float,
+                       max_correction_px: float) -> list[np.ndarray]:
+    """Copies of ``imgs`` smoothed (:func:`.correlate.smooth`, sigma in px) on the lines the
+    seams can use (overlap at the predicted offset widened by twice the largest correction
+    plus the cubic taps), NaN on the others; the smoothed lines are those of smoothing the
+    whole framelet (each block is cut with a margin of the kernel half-width)."""
+    slack = 2 * int(np.ceil(max_correction_px)) + 8
+    margin = max(int(np.ceil(3.0 * sigma_px)), 1) + 1
+    need = [np.zeros(im.shape[0], dtype=bool) for im in imgs]
+    for k, (dl, _) in enumerate(predicted):
+        nk, nn = imgs[k].shape[0], imgs[k + 1].shape[0]
+        need[k][max(0, int(np.floor(dl)) - slack):max(0, int(np.ceil(dl + nn)) + slack)] = True
+        need[k + 1][max(0, int(np.floor(-dl)) - slack):
+                    max(0, int(np.ceil(nk - dl)) + slack)] = True
+    out = []
+    for im, nd in zip(imgs, need, strict=True):
+        if nd.mean() > 0.8:
+            out.append(smooth(im, sigma_px))
+            continue
+        res = np.full(im.shape, np.nan)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], nd.astype(np.int8), [0]))))
+        for r0, r1 in zip(edges[::2], edges[1::2], strict=True):
+            lo, hi = max(0, r0 - margin), min(im.shape[0], r1 + margin)
+            res[r0:r1] = smooth(im[lo:hi], sigma_px)[r0 - lo:r1 - lo]
+        out.append(res)
+    return out
+
+
 def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
                      refine: bool = True, max_correction_px: float = 4.0,
                      dtype: type = np.float32, smooth_px: float = 0.0) -> StitchResult:
@@ -196,7 +224,8 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     if predicted.shape[0] != n - 1:
         raise ValueError(f"{n} framelets need {n - 1} offsets, got {predicted.shape[0]}")
     imgs = [np.ascontiguousarray(im, dtype=np.float64) for im in images]
-    corr = [smooth(im, smooth_px) for im in imgs] if smooth_px > 0 else imgs
+    corr = _smoothed_overlaps(imgs, predicted, smooth_px, max_correction_px) \
+        if smooth_px > 0 else imgs
     offsets = predicted.copy()
     info: list[tuple[float, int, bool]] = []
     for k in range(n - 1):
