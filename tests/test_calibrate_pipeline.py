@@ -175,3 +175,25 @@ def test_dark_column_row_offsets_in_the_chain() -> None:
     fixed, _, _ = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU, dark_cols=np.arange(4))
     assert np.abs(plain[:, 4:] / 0.25 - 1).max() > 0.005
     np.testing.assert_allclose(fixed[:, 4:], 0.25, rtol=6e-4)
+
+
+def test_stack_with_models_and_fields_equals_single_calls() -> None:
+    """The stage calibrates each window's framelets as one stack with one straylight model
+    per framelet and precomputed window fields: identical to one call per framelet."""
+    from cassis_pipe.calibrate.pipeline import window_fields
+    from cassis_pipe.calibrate.straylight import StrayModel
+
+    cal, hot = make_truth(128, seed=5)
+    w = Window(8, 0, 64, 128, 1, "RED")
+    stack = np.stack([expose(smooth_scene(w, seed=i), w, cal, hot, T_EXP_S, R_H_AU, seed=i)
+                      for i in range(4)])
+    models = [StrayModel(1, (2.0 + i, 0.3 * i, -0.2)) for i in range(3)] + [None]
+    t = [T_EXP_S * (1 + 0.2 * i) for i in range(4)]
+    r_h = [R_H_AU * (1 + 0.01 * i) for i in range(4)]
+    wf = window_fields(w, cal)
+    a, ma, sa = calibrate_framelets(stack, w, cal, t, r_h, straylight=models, fields=wf)
+    for i in range(4):
+        one, m1, s1 = calibrate_framelet(stack[i], w, cal, t[i], r_h[i], straylight=models[i])
+        assert one.tobytes() == a[i].tobytes() and np.array_equal(m1, ma[i]) and s1 == sa[i]
+    with pytest.raises(ValueError, match="fields of window"):
+        calibrate_framelets(stack, Window(0, 0, 64, 128, 1, "RED"), cal, t, r_h, fields=wf)

@@ -154,3 +154,21 @@ def test_model_helpers(detector) -> None:
     assert m.coeffs[0] == pytest.approx(100.0, abs=0.3)
     with pytest.raises(ValueError):
         straylight_from_controls([], cal)
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.parametrize("window", [Window(200, 0, 280, 2048, 1, "PAN"),
+                                    Window(10, 3, 101, 77, 2, "X"),
+                                    Window(1850, 1280, 9, 128, 1, "CTL2")])
+def test_window_field_equals_evaluate_bytewise(order: int, window: Window) -> None:
+    """The order <= 1 fast path of window_field gives the bytes of evaluate() on the
+    full pixel-centre grid (the pipeline's products depend on it)."""
+    rng = np.random.default_rng(order)
+    r, c = window.pixel_centres()
+    rr, cc = np.meshgrid(r, c, indexing="ij")
+    for _ in range(5):
+        coeffs = tuple(rng.normal(size=(order + 1) * (order + 2) // 2) * rng.choice([1e-3, 50]))
+        m = StrayModel(order, coeffs)
+        fast = m.window_field(window)
+        assert fast.dtype == np.float32 and fast.shape == window.shape
+        assert fast.tobytes() == m.evaluate(rr, cc).astype(np.float32).tobytes()

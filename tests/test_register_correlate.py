@@ -172,3 +172,21 @@ def test_resample_through_nodes_equals_two_step(nl: int, ns: int, step: int, see
     two = sample_cubic(img, upsample_grid(dl, rl, rs, nl, ns), upsample_grid(ds, rl, rs, nl, ns))
     one = resample_through_nodes(img, dl, ds, rl, rs, nl, ns)
     assert np.array_equal(one, two, equal_nan=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), dl=st.floats(-30.0, 30.0), ds=st.floats(-30.0, 30.0),
+       l0=st.integers(-5, 5), s0=st.integers(-5, 5))
+def test_shift_cubic_equals_sample_cubic_bytewise(seed: int, dl: float, ds: float, l0: int,
+                                                  s0: int) -> None:
+    """shift_cubic (weights computed once per column and per row) gives exactly the values
+    of per-pixel sample_cubic at the same positions, NaN included."""
+    rng = np.random.default_rng(seed)
+    img = rng.normal(size=(37, 23))
+    img[rng.integers(0, 37), rng.integers(0, 23)] = np.nan
+    nl, ns = 45, 31
+    lines = (float(l0) + np.arange(nl, dtype=float))[:, None] - dl + np.zeros((1, ns))
+    samples = (float(s0) + np.arange(ns, dtype=float))[None, :] - ds + np.zeros((nl, 1))
+    got = shift_cubic(img, dl, ds, nl, ns, float(l0), float(s0))
+    want = sample_cubic(img, lines, samples)
+    assert got.tobytes() == want.tobytes()

@@ -79,14 +79,17 @@ def dark_corrected(dn: np.ndarray, window: Window, calset: CalSet,
 
 
 def straylight_from_controls(controls: Sequence[tuple[np.ndarray, Window]], calset: CalSet,
-                             order: int = 1, **fit_kw: Any) -> StrayModel:
+                             order: int = 1, fields: Mapping[Window, WindowFields] | None = None,
+                             **fit_kw: Any) -> StrayModel:
     """Fit the straylight of one exposure on its control windows (each (dn (H, W), Window)),
-    DN per detector pixel. See :func:`cassis_pipe.calibrate.straylight.fit_straylight`."""
+    DN per detector pixel. ``fields``: precomputed :func:`window_fields` per window (any
+    missing are computed). See :func:`cassis_pipe.calibrate.straylight.fit_straylight`."""
     if not controls:
         raise ValueError("no control windows for the straylight fit")
     rows, cols, vals = [], [], []
     for dn, win in controls:
-        img, ok = dark_corrected(np.asarray(dn), win, calset)
+        wf = fields.get(win) if fields is not None else None
+        img, ok = dark_corrected(np.asarray(dn), win, calset, fields=wf)
         r, c, v = window_samples(img, win, ok)
         rows.append(r)
         cols.append(c)
@@ -110,7 +113,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
                         straylight: StrayModel | Sequence[StrayModel | None] | None = None,
                         dark_cols: np.ndarray | None = None, interpolate: bool = True,
                         max_radius: int = MAX_RADIUS_PX, expand_mode: str | None = None,
-                        threads: int | None = None
+                        threads: int | None = None, fields: WindowFields | None = None
                         ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Calibrate a stack (N, H, W) of raw DN framelets of one window to I/F.
 
@@ -118,7 +121,9 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     (default ``window.name``) selects K; ``straylight`` is one model for all framelets or one
     per framelet (None = no straylight). ``expand_mode`` ("bilinear" as the Bern level-1b
     files, or "replicate") expands 2 x 2 binned windows to full resolution. ``threads`` sets
-    the numba thread count. Returns (I/F float32, flags uint8, per-framelet stats dicts).
+    the numba thread count; ``fields`` are the window's :func:`window_fields` if already
+    computed (same window and ``calset``; reused across framelets). Returns (I/F float32,
+    flags uint8, per-framelet stats dicts).
     """
     set_threads(threads)
     stack, _ = as_stack(dn)              # a single (H, W) framelet becomes a stack of one
@@ -129,7 +134,9 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     t_exp = _per_framelet(t_exp_s, n, "t_exp_s")
     r_h = _per_framelet(r_h_au, n, "r_h_au")
     factors = np.array([iof_per_dn(k, r, t) for r, t in zip(r_h, t_exp, strict=True)])
-    wf = window_fields(window, calset)
+    wf = fields if fields is not None else window_fields(window, calset)
+    if wf.window != window:
+        raise ValueError(f"fields of window {wf.window} given for window {window}")
 
     sat, sat_counts = saturation_mask(stack, calset.saturation_dn)
     sig = subtract_bias(stack, wf.bias_dn)

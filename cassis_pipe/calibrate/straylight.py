@@ -75,8 +75,20 @@ class StrayModel:
         """Straylight at every data pixel centre of ``window`` (binned pixels at the centre of
         their 2 x 2 block), float32 of ``window.shape``."""
         r, c = window.pixel_centres()
-        rr, cc = np.meshgrid(r, c, indexing="ij")
-        return self.evaluate(rr, cc).astype(np.float32)
+        if self.order > 1:
+            rr, cc = np.meshgrid(r, c, indexing="ij")
+            return self.evaluate(rr, cc).astype(np.float32)
+        # order <= 1: the design matrix columns are exactly 1, u, v (u^1 = u, u^0 = 1), built
+        # from the row and column coordinates without full-size powers; the same matrix
+        # product as :meth:`evaluate`, hence the same values
+        terms = poly_terms(self.order)
+        a = np.empty((r.size, c.size, len(terms)))
+        u = _norm(r, self.detector_px)[:, None]
+        v = _norm(c, self.detector_px)[None, :]
+        for t, (p, q) in enumerate(terms):
+            a[:, :, t] = u if p else (v if q else 1.0)
+        field = a.reshape(-1, len(terms)) @ np.asarray(self.coeffs)
+        return field.reshape(r.size, c.size).astype(np.float32)
 
     @property
     def mean_dn(self) -> float:

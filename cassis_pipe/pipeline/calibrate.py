@@ -10,15 +10,24 @@ every label. Saturated pixels are counted per framelet in the stage JSON and the
 from __future__ import annotations
 
 from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cassis_pipe.calibrate import CalSet, Window, calibrate_framelet, load_calset
+from cassis_pipe.calibrate import (
+    CalSet,
+    Window,
+    calibrate_framelet,
+    calibrate_framelets,
+    load_calset,
+)
 from cassis_pipe.calibrate import straylight_from_controls as fit_controls
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
+from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.plan import plan_from_tc
@@ -117,14 +126,58 @@ def _group(products: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[st
     return dict(sorted(groups.items()))
 
 
-def _straylight(controls: list[tuple[np.ndarray, Window]], calset: CalSet, order: int
-                ) -> tuple[Any, str]:
+def _straylight(controls: list[tuple[np.ndarray, Window]], calset: CalSet, order: int,
+                fields: dict[Window, WindowFields]) -> tuple[Any, str]:
     if not controls:
         return None, "not removed: no control window decoded for this exposure"
     try:
-        return fit_controls(controls, calset, order), f"fitted on {len(controls)} control windows"
+        return (fit_controls(controls, calset, order, fields=fields),
+                f"fitted on {len(controls)} control windows")
     except (ValueError, np.linalg.LinAlgError) as exc:
         return None, f"not removed: fit failed ({exc})"
+
+
+@dataclass
+class _Job:
+    """One colour framelet to calibrate (``error`` set: not calibrated, with the reason)."""
+
+    rec: dict[str, Any]
+    dn: np.ndarray | None
+    window: Window | None
+    model: Any
+    stray_note: str
+    r_h_au: float | None
+    error: str | None
+
+
+def _ident(rec: dict[str, Any]) -> dict[str, Any]:
+    return {**key_dict((rec["uid"], rec["window"], rec["sequence"])), "filter": rec["filter"]}
+
+
+def _calibrate_window(jobs: list[_Job], window: Window, calset: CalSet, fields: WindowFields,
+                      threads: int | None, expand: str | None
+                      ) -> list[tuple[np.ndarray, dict[str, Any]] | str]:
+    """Calibrate the framelets of one window as one stack (each framelet's own t_exp, r_h and
+    straylight model); if the stack fails, framelet by framelet so that each error is
+    reported against its framelet. Per framelet (I/F, stats) or the error message."""
+    kw: dict[str, Any] = {"threads": threads, "expand_mode": expand, "fields": fields}
+    try:
+        stack = np.stack([j.dn for j in jobs])
+        iof, _, stats = calibrate_framelets(
+            stack, window, calset, [j.rec["t_exp_s"] for j in jobs],
+            [j.r_h_au for j in jobs], straylight=[j.model for j in jobs], **kw)
+        return list(zip(iof, stats, strict=True))
+    except ValueError:
+        pass
+    out: list[tuple[np.ndarray, dict[str, Any]] | str] = []
+    for j in jobs:
+        try:
+            iof1, _, st1 = calibrate_framelet(j.dn, window, calset, j.rec["t_exp_s"], j.r_h_au,
+                                              straylight=j.model, **kw)
+            out.append((iof1, st1))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
 
 
 def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str | Path,
@@ -161,6 +214,10 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
     not_produced: list[dict[str, Any]] = []
     written: set[str] = set()
     swaths: dict[tuple[int, str], dict[int, np.ndarray]] = {}
+    # bias / flat / bad-pixel cut-outs per window, computed once for all exposures
+    fields: dict[Window, WindowFields] = {}
+    # pass 1, per exposure: read the windows, fit the straylight on the control windows
+    jobs: list[_Job] = []
     for (uid, _seq), recs in _group(l0["products"]).items():
         if uid not in rh:
             rh[uid] = heliocentric_au(geometry_dir, uid) if geometry_dir else None
@@ -173,43 +230,72 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
                 data.append((rec, dn, _window(rec), None))
             except (ProductError, ValueError, OSError) as exc:
                 data.append((rec, None, None, str(exc)))
+        for _, _, win, err in data:
+            if err is None and win not in fields:
+                fields[win] = window_fields(win, calset)
         controls = [(dn, win) for rec, dn, win, err in data
                     if err is None and rec["filter"] not in colour_filters]
-        model, stray_note = _straylight(controls, calset, straylight_order)
+        model, stray_note = _straylight(controls, calset, straylight_order, fields)
         for rec, dn, win, err in data:
             if rec["filter"] not in colour_filters:
                 continue
-            ident = {**key_dict((rec["uid"], rec["window"], rec["sequence"])),
-                     "filter": rec["filter"]}
             if err is None and rh[uid] is None:
                 err = "no heliocentric distance (no ISD and no r_h_au)"
             if err is None and not rec["t_exp_s"]:
                 err = "no exposure time in the command plan"
-            if err is not None:
-                not_produced.append({**ident, "error": err})
-                continue
-            try:
-                iof, mask, stats = calibrate_framelet(dn, win, calset, rec["t_exp_s"], rh[uid],
-                                                      straylight=model, threads=threads,
-                                                      expand_mode=expand_binned)
-                key = (rec["uid"], rec["window"], rec["sequence"])
-                stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
-                                    rec["t_exp_s"], rec["image_index"]).file_stem()
-                raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
-                meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
-                             expand_binned)
-                arr = np.where(np.isfinite(iof), iof, FLOAT32_MISSING).astype(np.float32)
-                write_product(out, meta, arr)
-            except (ProductError, ValueError) as exc:
-                not_produced.append({**ident, "error": str(exc)})
-                continue
-            written.update((f"{stem}.dat", f"{stem}.xml"))
-            swaths.setdefault((uid, rec["filter"]), {})[rec["sequence"]] = iof
-            products.append({**ident, "product": stem, "straylight": stray_note,
-                             "saturated_px": stats["saturated_px"], "stats": stats})
+            jobs.append(_Job(rec, dn, win, model, stray_note, rh[uid], err))
+    # pass 2: every window's framelets calibrated as one stack (per-framelet results are those
+    # of single calls); products written by a background thread while the next window is
+    # calibrated; outcomes kept in input order, so the stage JSON does not depend on timing
+    outcomes: list[tuple[dict[str, Any], Future | None, tuple | None]] = [
+        ({**_ident(j.rec), "error": j.error}, None, None) for j in jobs]
+    by_window: dict[Window, list[int]] = {}
+    for i, j in enumerate(jobs):
+        if j.error is None:
+            by_window.setdefault(j.window, []).append(i)
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for win, idx in by_window.items():
+            results = _calibrate_window([jobs[i] for i in idx], win, calset, fields[win],
+                                        threads, expand_binned)
+            for i, res in zip(idx, results, strict=True):
+                rec = jobs[i].rec
+                ident = _ident(rec)
+                try:
+                    if isinstance(res, str):
+                        raise ValueError(res)
+                    iof, stats = res
+                    key = (rec["uid"], rec["window"], rec["sequence"])
+                    stem = product_name("cal", key, rec["filter"], parse_utc(rec["start_utc"]),
+                                        rec["t_exp_s"], rec["image_index"]).file_stem()
+                    raw_lid = f"urn:esa:psa:em16_tgo_cas:data_raw:{rec['product'].lower()}"
+                    meta = _meta(rec, stats, stem, calset, cal_files, cal_sums, raw_lid,
+                                 expand_binned)
+                    arr = np.where(np.isfinite(iof), iof,
+                                   np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
+                except (ProductError, ValueError) as exc:
+                    outcomes[i] = ({**ident, "error": str(exc)}, None, None)
+                    continue
+                outcomes[i] = (ident, writer.submit(write_product, out, meta, arr),
+                               (stem, (rec["uid"], rec["filter"]), rec["sequence"], iof,
+                                {**ident, "product": stem, "straylight": jobs[i].stray_note,
+                                 "saturated_px": stats["saturated_px"], "stats": stats}))
+    for ident, fut, ok in outcomes:
+        if fut is None or ok is None:
+            not_produced.append(ident)
+            continue
+        try:
+            fut.result()
+        except (ProductError, ValueError) as exc:
+            not_produced.append({**ident, "error": str(exc)})
+            continue
+        stem, swath_key, seq, iof, entry = ok
+        written.update((f"{stem}.dat", f"{stem}.xml"))
+        swaths.setdefault(swath_key, {})[seq] = iof
+        products.append(entry)
     files = file_count_check("level1_products", packets, out, colour_filters)
     ql, ql_order = write_quicklooks(quicklook_dir, plan, swaths, colour_filters,
-                                    quicklook_max_side, geometry_dir)
+                                    quicklook_max_side, geometry_dir,
+                                    workers=max(1, threads or 1))
     expected_ql = [f"{observation_id_string(im.uid)}_{f}.jpg" for im in plan.images
                    for f in sorted({w.filter for w in im.windows} & set(colour_filters))]
     ql_check = {"stage": "quicklooks", "expected": len(expected_ql), "produced": len(ql),

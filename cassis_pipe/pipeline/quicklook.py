@@ -6,6 +6,7 @@ lines with time, later exposures see the ground beyond line 0 and go on top."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.plan import CommandPlan
-from cassis_pipe.products.images import write_quicklook_jpg
+from cassis_pipe.products.images import block_mean, write_quicklook_jpg
 
 
 def later_on_top(isd_path: str | Path, dt_s: float = 0.2) -> bool | None:
@@ -52,24 +53,40 @@ def swath(framelets: Mapping[int, np.ndarray], num_exp: int, later_on_top: bool 
 def write_quicklooks(directory: str | Path, plan: CommandPlan,
                      swaths: Mapping[tuple[int, str], Mapping[int, np.ndarray]],
                      filters: Collection[str], max_side: int = 1024,
-                     geometry_dir: str | Path | None = None) -> tuple[list[str], dict[str, str]]:
+                     geometry_dir: str | Path | None = None, workers: int = 1
+                     ) -> tuple[list[str], dict[str, str]]:
     """One ``<observation id>_<FILTER>.jpg`` per image and filter with at least one calibrated
     framelet, stacked as the ISD ``<geometry_dir>/<observation id>.json`` says (exposure order
-    without it). Returns the file names written (sorted) and the order used per image."""
+    without it). Swaths are assembled and block-averaged in ``workers`` threads (numpy releases
+    the GIL; each file is independent of the others). Returns the file names written (sorted)
+    and the order used per image."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    names = []
     orders: dict[str, str] = {}
+    jobs: list[tuple[str, Mapping[int, np.ndarray], int, bool]] = []
     for im in plan.images:
         obs = observation_id_string(im.uid)
         top = None if geometry_dir is None else later_on_top(Path(geometry_dir) / f"{obs}.json")
         orders[obs] = ("exposure order (no geometry)" if top is None else
                        "last exposure on top" if top else "first exposure on top")
-        for f in sorted(filters):
-            band = swath(swaths.get((im.uid, f), {}), im.num_exp, bool(top))
-            if band is None or not np.isfinite(band).any():
-                continue
-            name = f"{obs}_{f}.jpg"
-            write_quicklook_jpg(out / name, band, max_side=max_side)
-            names.append(name)
+        jobs += [(f"{obs}_{f}.jpg", swaths.get((im.uid, f), {}), im.num_exp, bool(top))
+                 for f in sorted(filters)]
+
+    def reduced(job: tuple[str, Mapping[int, np.ndarray], int, bool]) -> np.ndarray | None:
+        # the heavy part (swath, block means) in the workers: numpy only
+        _, frames, num_exp, on_top = job
+        band = swath(frames, num_exp, on_top)
+        if band is None or not np.isfinite(band).any():
+            return None
+        factor = -(-max(band.shape) // max_side) if max_side is not None and max_side >= 1 else 1
+        return block_mean(band, factor) if factor > 1 else band
+
+    names = []
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+        for job, band in zip(jobs, pool.map(reduced, jobs), strict=True):
+            if band is not None:
+                # stretch (a numba-parallel kernel: main thread) and JPEG of the small image;
+                # already within max_side, so the same bytes as stretching the full swath
+                write_quicklook_jpg(out / job[0], band, max_side=max_side)
+                names.append(job[0])
     return sorted(names), orders

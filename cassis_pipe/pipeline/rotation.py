@@ -30,7 +30,7 @@ from cassis_pipe.products.pds4 import write_product
 from cassis_pipe.register.fringing import Framelet, Pair, select_pairs
 from cassis_pipe.register.observation import register_observation
 from cassis_pipe.register.rotation import find_rotation_offset
-from cassis_pipe.register.stitch import stitch_filter
+from cassis_pipe.register.stitch import filter_offsets, stitch_framelets
 
 SOFTWARE_VERSION = "0.1.0"
 #: Search settings of the pipeline (see docs/register.md for the meaning of each).
@@ -121,23 +121,6 @@ def rotation_stage(framelets: Sequence[Level1Framelet], observation_id: str, utc
             "files": {"expected": 2, "produced": sum(files.values())}, "ok": bool(ok)}
 
 
-@numba.njit(cache=True, parallel=True)
-def _touch(a: np.ndarray) -> None:
-    for i in numba.prange(a.shape[0]):
-        a[i] = 0.0
-
-
-def _stitch_workers() -> int:
-    """numba's thread count, or 1 with the workqueue threading layer (not safe when two
-    Python threads run parallel kernels, which the geometry of the stitch stage does)."""
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet in this process
-        _touch(np.zeros(2))
-        layer = numba.threading_layer()
-    return 1 if layer == "workqueue" else max(1, numba.get_num_threads())
-
-
 def stitched_name(start_utc: str, stop_utc: str, filter_name: str, uid: int) -> str:
     """PSA stitched product name (lower case), e.g. ``cas_cal_sc_...-pan-837628000-sti``."""
     def t(s: str) -> datetime:
@@ -154,31 +137,26 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
     and the expected/produced strip counts."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fr = register_framelets(framelets)
-    filters: dict[str, Any] = {}
-    names = [f for f in FILTER_ORDER if any(x.filter == f for x in fr)]
-    # filters are independent and the heavy kernels release the GIL (numba nogil, FFT):
-    # stitch them in numba's thread count of worker threads; results do not depend on it
-    with ThreadPoolExecutor(max_workers=_stitch_workers()) as pool:
-        stitched = {name: pool.submit(stitch_filter, [x for x in fr if x.filter == name],
-                                      smooth_px=smooth_px, rotation_offset_deg=rotation_offset_deg)
-                    for name in names if sum(x.filter == name for x in fr) > 1}
-        results = {name: fut.result() for name, fut in stitched.items()}
-    for name in names:
-        sel = [x for x in fr if x.filter == name]
-        if len(sel) == 1:
-            strip = sel[0].image.astype(np.float32)
+    names = [f for f in FILTER_ORDER if any(x.filter == f for x in framelets)]
+
+    def stitch(name: str, sel: list[Level1Framelet], pred: np.ndarray | None) -> dict[str, Any]:
+        # invalid pixels NaN (register_framelets), the thread-safe stitching kernels, then
+        # the strip product written from the worker (file I/O overlaps the other filters)
+        images = [f.image for f in register_framelets(sel)]
+        if pred is None:
+            strip = images[0].astype(np.float32)
             seams: list[dict[str, Any]] = []
             worst = float("nan")
         else:
-            res = results[name]
-            strip = res.strip.astype(np.float32)
+            res = stitch_framelets(images, pred, smooth_px=smooth_px)
+            strip = res.strip.astype(np.float32, copy=False)
             seams = [{"index": s.index, "predicted_px": list(map(float, s.predicted)),
                       "offset_px": list(map(float, s.offset)),
                       "residual_px": float(s.residual_px), "peak": float(s.peak),
                       "overlap_lines": int(s.overlap_lines), "refined": bool(s.refined)}
                      for s in res.seams]
             worst = res.max_seam_residual_px
+        del images
         stem = stitched_name(start_utc, stop_utc, name, uid)
         meta = ProductMeta(
             name=stem, level="calibrated", start_utc=start_utc, stop_utc=stop_utc,
@@ -193,12 +171,33 @@ def stitch_stage(framelets: Sequence[Level1Framelet], observation_id: str, uid: 
                 parameters=(("rotation_offset_deg", f"{rotation_offset_deg:.6f}"),
                             ("framelets", str(len(sel))),
                             ("max_seam_residual_px", f"{worst:.4f}"))))
-        arr = np.where(np.isfinite(strip), strip, np.float32(FLOAT32_MISSING)).astype(np.float32)
-        dat, xml = write_product(out, meta, arr, None)
-        filters[name] = {"product": Path(xml).stem, "framelets": len(sel),
-                         "shape": list(strip.shape), "valid_fraction":
-                         float(np.isfinite(strip).mean()), "seams": seams,
-                         "max_seam_residual_px": worst}
+        finite = np.isfinite(strip)
+        arr = np.where(finite, strip, np.float32(FLOAT32_MISSING)).astype(np.float32, copy=False)
+        _, xml = write_product(out, meta, arr, None)
+        return {"product": Path(xml).stem, "framelets": len(sel), "shape": list(strip.shape),
+                "valid_fraction": float(finite.mean()), "seams": seams,
+                "max_seam_residual_px": worst}
+
+    # filters are independent and the stitching kernels release the GIL (numba nogil, FFT)
+    # and launch no parallel kernel: numba's thread count of workers; results do not depend
+    # on it. The offsets are predicted here, filter after filter while the workers stitch:
+    # the geometry kernels are numba-parallel (main thread only), run on one numba thread as
+    # their node grids (~650 points) are smaller than a thread launch.
+    threads = numba.get_num_threads()
+    futures = {}
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        numba.set_num_threads(1)
+        try:
+            for name in names:
+                sel = sorted((x for x in framelets if x.filter == name),
+                             key=lambda f: f.exposure)
+                pred = None if len(sel) < 2 else filter_offsets(
+                    [Framelet(name, int(f.exposure), f.image, f.camera) for f in sel],
+                    rotation_offset_deg=rotation_offset_deg)[1]
+                futures[name] = pool.submit(stitch, name, sel, pred)
+        finally:
+            numba.set_num_threads(threads)
+        filters: dict[str, Any] = {name: futures[name].result() for name in names}
     produced = sorted(f for f in expected_filters if f in filters)
     missing = sorted(set(expected_filters) - set(filters))
     return {"stage": "stitch", "observation_id": observation_id,

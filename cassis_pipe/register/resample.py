@@ -61,15 +61,75 @@ def sample_cubic(image: np.ndarray, lines: np.ndarray, samples: np.ndarray) -> n
 
 
 @njit(cache=True, nogil=True)
+def _column_taps(n_cols: int, s0: float, ds: float, ns: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output column ``c`` (image sample ``x = s0 + c - ds``): the 4 clamped source columns,
+    the 4 Keys weights (for offsets -1..2 from ``floor(x)``) and whether ``x`` is inside
+    ``[0, ns - 1]`` (the same numbers :func:`_cubic_at` computes per pixel)."""
+    cols = np.zeros((n_cols, 4), dtype=np.int64)
+    wts = np.zeros((n_cols, 4), dtype=np.float64)
+    inside = np.zeros(n_cols, dtype=np.bool_)
+    for c in range(n_cols):
+        x = s0 + c - ds
+        if not (x >= 0.0 and x <= ns - 1.0):
+            continue
+        inside[c] = True
+        ix = int(np.floor(x))
+        fx = x - ix
+        for i in range(4):
+            wts[c, i] = _keys(fx - (i - 1))
+            cols[c, i] = min(max(ix + i - 1, 0), ns - 1)
+    return cols, wts, inside
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _shift_row(image: np.ndarray, y: float, cols: np.ndarray, wts: np.ndarray,
+               inside: np.ndarray, out: np.ndarray) -> None:
+    """One output row at image line ``y`` with precomputed column taps (see
+    :func:`_column_taps`): the arithmetic of :func:`_cubic_at`, term by term."""
+    nl = image.shape[0]
+    n_cols = out.shape[0]
+    if not (y >= 0.0 and y <= nl - 1.0):
+        out[:] = np.nan
+        return
+    iy = int(np.floor(y))
+    fy = y - iy
+    wy = np.empty(4)
+    yy = np.empty(4, dtype=np.int64)
+    for j in range(4):
+        wy[j] = _keys(fy - (j - 1))
+        yy[j] = min(max(iy + j - 1, 0), nl - 1)
+    for c in range(n_cols):
+        if not inside[c]:
+            out[c] = np.nan
+            continue
+        acc = 0.0
+        for j in range(4):
+            if wy[j] == 0.0:
+                continue
+            rr = yy[j]
+            row = 0.0
+            for i in range(4):
+                wx = wts[c, i]
+                if wx == 0.0:
+                    continue
+                row += wx * image[rr, cols[c, i]]
+            acc += wy[j] * row
+        out[c] = acc
+
+
+@njit(cache=True, nogil=True)
 def shift_cubic(image: np.ndarray, dl: float, ds: float, out_lines: int, out_samples: int,
                 l0: float, s0: float) -> np.ndarray:
     """``out[r, c] = image(l0 + r - dl, s0 + c - ds)``: the image translated by ``(dl, ds)`` px
-    and cut to an ``out_lines x out_samples`` grid starting at ``(l0, s0)``; NaN outside."""
+    and cut to an ``out_lines x out_samples`` grid starting at ``(l0, s0)``; NaN outside.
+
+    A translation has one set of column weights for every row and one set of line weights per
+    row: they are computed once (not per pixel); values are those of :func:`sample_cubic`."""
     out = np.empty((out_lines, out_samples), dtype=np.float64)
+    cols, wts, inside = _column_taps(out_samples, s0, ds, image.shape[1])
     for r in range(out_lines):
-        y = l0 + r - dl
-        for c in range(out_samples):
-            out[r, c] = _cubic_at(image, y, s0 + c - ds)
+        _shift_row(image, l0 + r - dl, cols, wts, inside, out[r])
     return out
 
 

@@ -22,7 +22,7 @@ from numba import njit
 from ..geometry.camera import FrameCamera
 from .correlate import RegistrationError, measure_shift, smooth
 from .fringing import Framelet
-from .resample import node_positions, shift_cubic
+from .resample import _column_taps, _keys, node_positions, shift_cubic
 
 
 @dataclass(frozen=True)
@@ -105,20 +105,108 @@ def refine_offset(img_k: np.ndarray, img_next: np.ndarray, offset: tuple[float, 
 
 
 @njit(cache=True, nogil=True)
-def _accumulate(acc: np.ndarray, wsum: np.ndarray, band: np.ndarray, row0: int,
-                y0: float, n_lines: int) -> None:
-    """Add ``band`` (strip rows ``row0..``) with feather weight = distance (lines) to the
-    framelet's nearest line edge; ``y0`` is the framelet line of strip row ``row0``."""
-    for r in range(band.shape[0]):
-        y = y0 + r
-        w = min(y + 0.5, n_lines - 0.5 - y)
-        if w <= 0.0:
+def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.ndarray,
+           row0: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` (strip lines x samples) row by row: framelet ``k`` (lines
+    ``starts[k]:starts[k + 1]``, samples ``0:widths[k]`` of ``stack``) placed at strip
+    position ``pos[k]`` covers strip rows ``row0[k] .. row0[k] + rows[k] - 1``; it is
+    resampled (cubic, as :func:`shift_cubic`) and added with feather weight = distance
+    (lines) to the framelet's nearest line edge. Sums in float64 in framelet order; NaN where
+    no framelet has a finite value. Serial and GIL-free: safe in worker threads under any
+    numba threading layer.
+
+    The cubic is done in two passes with the arithmetic of :func:`shift_cubic` term by term:
+    every framelet line is first filtered along samples (its 4 column taps, one set per
+    framelet), then each strip row combines 4 filtered lines."""
+    n = pos.shape[0]
+    n_out, ns_out = out.shape
+    cols = np.empty((n, ns_out, 4), dtype=np.int64)
+    wts = np.empty((n, ns_out, 4), dtype=np.float64)
+    inside = np.empty((n, ns_out), dtype=np.bool_)
+    for k in range(n):
+        c_k, w_k, i_k = _column_taps(ns_out, 0.0, pos[k, 1], widths[k])
+        cols[k] = c_k
+        wts[k] = w_k
+        inside[k] = i_k
+    # pass 1: every framelet line filtered along samples onto the strip columns
+    hor = np.empty((stack.shape[0], ns_out))
+    for k in range(n):
+        for line in range(starts[k], starts[k + 1]):
+            for c in range(ns_out):
+                h = 0.0
+                if inside[k, c]:
+                    for i in range(4):
+                        wx = wts[k, c, i]
+                        if wx == 0.0:
+                            continue
+                        h += wx * stack[line, cols[k, c, i]]
+                hor[line, c] = h
+    # pass 2: strip rows
+    acc = np.empty(ns_out)
+    wsum = np.empty(ns_out)
+    wy = np.empty(4)
+    yy = np.empty(4, dtype=np.int64)
+    for big_r in range(n_out):
+        acc[:] = 0.0
+        wsum[:] = 0.0
+        for k in range(n):
+            r = big_r - row0[k]
+            if r < 0 or r >= rows[k]:
+                continue
+            n_lines = starts[k + 1] - starts[k]
+            y = (row0[k] - pos[k, 0]) + r
+            w = min(y + 0.5, n_lines - 0.5 - y)
+            if w <= 0.0:
+                continue
+            ys = float(row0[k]) + r - pos[k, 0]       # framelet line sampled (shift_cubic)
+            if not (ys >= 0.0 and ys <= n_lines - 1.0):
+                continue
+            iy = int(np.floor(ys))
+            fy = ys - iy
+            for j in range(4):
+                wy[j] = _keys(fy - (j - 1))
+                yy[j] = starts[k] + min(max(iy + j - 1, 0), n_lines - 1)
+            for c in range(ns_out):
+                if not inside[k, c]:
+                    continue
+                v = 0.0
+                for j in range(4):
+                    if wy[j] == 0.0:
+                        continue
+                    v += wy[j] * hor[yy[j], c]
+                if np.isfinite(v):
+                    acc[c] += w * v
+                    wsum[c] += w
+        for c in range(ns_out):
+            out[big_r, c] = acc[c] / wsum[c] if wsum[c] > 0 else np.nan
+
+
+def _smoothed_overlaps(imgs: list[np.ndarray], predicted: np.ndarray, sigma_px: float,
+                       max_correction_px: float) -> list[np.ndarray]:
+    """Copies of ``imgs`` smoothed (:func:`.correlate.smooth`, sigma in px) on the lines the
+    seams can use (overlap at the predicted offset widened by twice the largest correction
+    plus the cubic taps), NaN on the others; the smoothed lines are those of smoothing the
+    whole framelet (each block is cut with a margin of the kernel half-width)."""
+    slack = 2 * int(np.ceil(max_correction_px)) + 8
+    margin = max(int(np.ceil(3.0 * sigma_px)), 1) + 1
+    need = [np.zeros(im.shape[0], dtype=bool) for im in imgs]
+    for k, (dl, _) in enumerate(predicted):
+        nk, nn = imgs[k].shape[0], imgs[k + 1].shape[0]
+        need[k][max(0, int(np.floor(dl)) - slack):max(0, int(np.ceil(dl + nn)) + slack)] = True
+        need[k + 1][max(0, int(np.floor(-dl)) - slack):
+                    max(0, int(np.ceil(nk - dl)) + slack)] = True
+    out = []
+    for im, nd in zip(imgs, need, strict=True):
+        if nd.mean() > 0.8:
+            out.append(smooth(im, sigma_px))
             continue
-        for c in range(band.shape[1]):
-            v = band[r, c]
-            if np.isfinite(v):
-                acc[row0 + r, c] += w * v
-                wsum[row0 + r, c] += w
+        res = np.full(im.shape, np.nan)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], nd.astype(np.int8), [0]))))
+        for r0, r1 in zip(edges[::2], edges[1::2], strict=True):
+            lo, hi = max(0, r0 - margin), min(im.shape[0], r1 + margin)
+            res[r0:r1] = smooth(im[lo:hi], sigma_px)[r0 - lo:r1 - lo]
+        out.append(res)
+    return out
 
 
 def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
@@ -127,7 +215,8 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     """Stitch consecutive framelets (2-D arrays, same width) using ``predicted`` offsets
     ``(n - 1, 2)`` px, refined by correlation unless ``refine`` is False. ``smooth_px``
     (Gaussian sigma) smooths the copies used for correlation only (noisy data), never the
-    strip."""
+    strip. Runs no numba-parallel kernel (numpy, FFT and serial GIL-free kernels only), so
+    filters may be stitched in worker threads under any numba threading layer."""
     n = len(images)
     if n == 0:
         raise ValueError("no framelets to stitch")
@@ -135,7 +224,8 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     if predicted.shape[0] != n - 1:
         raise ValueError(f"{n} framelets need {n - 1} offsets, got {predicted.shape[0]}")
     imgs = [np.ascontiguousarray(im, dtype=np.float64) for im in images]
-    corr = [smooth(im, smooth_px) for im in imgs] if smooth_px > 0 else imgs
+    corr = _smoothed_overlaps(imgs, predicted, smooth_px, max_correction_px) \
+        if smooth_px > 0 else imgs
     offsets = predicted.copy()
     info: list[tuple[float, int, bool]] = []
     for k in range(n - 1):
@@ -154,19 +244,23 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     pos -= origin
     n_lines = int(np.ceil(max(p[0] + im.shape[0] - 1 for p, im in zip(pos, imgs, strict=True))))
     n_samples = int(np.ceil(max(p[1] + im.shape[1] - 1 for p, im in zip(pos, imgs, strict=True))))
-    acc = np.zeros((n_lines + 1, n_samples + 1))
-    wsum = np.zeros_like(acc)
-    # placed: (first strip row, rows, placed band or None = the smoothed copy, resampled
-    # later only over the rows a seam needs; same values, row r always at line row0 + r)
-    placed: list[tuple[int, int, np.ndarray | None]] = []
-    for p, im, cim in zip(pos, imgs, corr, strict=True):
-        row0 = int(np.ceil(p[0]))
-        rows = int(np.floor(p[0] + im.shape[0] - 1)) - row0 + 1
-        band = shift_cubic(im, p[0], p[1], rows, n_samples + 1, float(row0), 0.0)
-        _accumulate(acc, wsum, band, row0, row0 - p[0], im.shape[0])
-        placed.append((row0, rows, band if cim is im else None))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strip = np.where(wsum > 0, acc / np.where(wsum > 0, wsum, 1.0), np.nan).astype(dtype)
+    row0 = np.array([int(np.ceil(p[0])) for p in pos], dtype=np.int64)
+    rows = np.array([int(np.floor(p[0] + im.shape[0] - 1)) - r0 + 1
+                     for p, im, r0 in zip(pos, imgs, row0, strict=True)], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum([im.shape[0] for im in imgs]))).astype(np.int64)
+    exact = np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
+    strip = np.empty((n_lines + 1, n_samples + 1), dtype=dtype if exact else np.float64)
+    widths = np.array([im.shape[1] for im in imgs], dtype=np.int64)
+    if np.all(widths == widths[0]):
+        stack = np.concatenate(imgs)
+    else:  # columns beyond a framelet's width are never read
+        stack = np.full((int(starts[-1]), int(widths.max())), np.nan)
+        for k, im in enumerate(imgs):
+            stack[starts[k]:starts[k + 1], :widths[k]] = im
+    _blend(stack, starts, widths, np.ascontiguousarray(pos), row0, rows, strip)
+    if not exact:
+        strip = strip.astype(dtype)
+    placed = [(int(r0), int(nr)) for r0, nr in zip(row0, rows, strict=True)]
     seams = []
     for k in range(n - 1):
         peak, lines, ok = info[k]
@@ -177,8 +271,8 @@ def stitch_framelets(images: Sequence[np.ndarray], predicted: np.ndarray,
     return StitchResult(strip, pos, seams)
 
 
-def _seam_residual(a: tuple[int, int, np.ndarray | None], b: tuple[int, int, np.ndarray | None],
-                   img_a: np.ndarray, img_b: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
+def _seam_residual(a: tuple[int, int], b: tuple[int, int], img_a: np.ndarray,
+                   img_b: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
                    n_samples: int) -> float:
     """Shift (px) between two placed framelets over their common strip rows (NaN if none)."""
     r0 = max(a[0], b[0])
@@ -186,18 +280,29 @@ def _seam_residual(a: tuple[int, int, np.ndarray | None], b: tuple[int, int, np.
     if r1 - r0 < 4:
         return float("nan")
 
-    def rows(p: tuple[int, int, np.ndarray | None], img: np.ndarray, at: np.ndarray
-             ) -> np.ndarray:
-        if p[2] is not None:
-            return p[2][r0 - p[0]:r1 - p[0]]
+    def rows(img: np.ndarray, at: np.ndarray) -> np.ndarray:
         return shift_cubic(img, at[0], at[1], r1 - r0, n_samples, float(r0), 0.0)
 
     try:
-        s = measure_shift(rows(a, img_a, pos_a), rows(b, img_b, pos_b), max_shift_px=4.0,
+        s = measure_shift(rows(img_a, pos_a), rows(img_b, pos_b), max_shift_px=4.0,
                           iterations=3, taper=0.2, min_valid=64)
     except RegistrationError:
         return float("nan")
     return s.magnitude
+
+
+def filter_offsets(framelets: Sequence[Framelet], node_step_px: int = 32,
+                   rotation_offset_deg: float = 0.0) -> tuple[list[Framelet], np.ndarray]:
+    """The framelets of one filter sorted by exposure index and their predicted offsets
+    ``(n - 1, 2)`` px (cameras with the rotation-mechanism offset ``rotation_offset_deg``,
+    deg). Runs the (numba-parallel) geometry kernels: call it from the main thread. Raises
+    ``ValueError`` on mixed filters."""
+    names = {f.filter for f in framelets}
+    if len(names) > 1:
+        raise ValueError(f"framelets of several filters: {sorted(names)}")
+    fl = sorted(framelets, key=lambda f: f.index)
+    cams = [f.camera.with_rotation_offset(rotation_offset_deg) for f in fl]
+    return fl, predict_offsets(cams, [f.image.shape for f in fl], node_step_px)
 
 
 def stitch_filter(framelets: Sequence[Framelet], refine: bool = True,
@@ -207,11 +312,6 @@ def stitch_filter(framelets: Sequence[Framelet], refine: bool = True,
     their cameras with the rotation-mechanism offset ``rotation_offset_deg`` (deg; use the
     recovered one: a wrong offset tilts the along-track direction and biases the predicted
     cross-track offsets). Raises ``ValueError`` on mixed filters."""
-    names = {f.filter for f in framelets}
-    if len(names) > 1:
-        raise ValueError(f"framelets of several filters: {sorted(names)}")
-    fl = sorted(framelets, key=lambda f: f.index)
-    cams = [f.camera.with_rotation_offset(rotation_offset_deg) for f in fl]
-    pred = predict_offsets(cams, [f.image.shape for f in fl], node_step_px)
+    fl, pred = filter_offsets(framelets, node_step_px, rotation_offset_deg)
     return stitch_framelets([f.image for f in fl], pred, refine, max_correction_px,
                             smooth_px=smooth_px)
