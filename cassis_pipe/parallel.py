@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 
 def set_threads(threads: int | None) -> int:
@@ -15,3 +16,20 @@ def set_threads(threads: int | None) -> int:
     n = min(int(threads), numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(n)
     return n
+
+
+@numba.njit(cache=True, parallel=True)
+def _touch(a: np.ndarray) -> None:
+    for i in numba.prange(a.shape[0]):
+        a[i] = 0.0
+
+
+def python_workers() -> int:
+    """How many Python worker threads may each launch numba-parallel kernels at once: numba's
+    thread count, or 1 under the ``workqueue`` threading layer (not thread-safe)."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet in this process
+        _touch(np.zeros(2))
+        layer = numba.threading_layer()
+    return 1 if layer == "workqueue" else max(1, numba.get_num_threads())

@@ -19,6 +19,7 @@ import numba
 import numpy as np
 
 from cassis_pipe.labels.names import PsaStitchedName
+from cassis_pipe.parallel import python_workers
 from cassis_pipe.pipeline.mapproducts import FILTER_ORDER, Level1Framelet, valid
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
@@ -81,7 +82,7 @@ def _search_inputs(framelets: Sequence[Level1Framelet], kw: dict[str, Any]
 def _search_workers() -> int:
     """Pairs of one candidate offset measured in this many threads (the geometry kernels are
     numba-parallel, so the same workqueue caveat as the stitch stage applies)."""
-    return _stitch_workers()
+    return python_workers()
 
 
 def _search_dict(res: Any) -> dict[str, Any]:

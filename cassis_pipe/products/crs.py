@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rasterio.crs import CRS
+if TYPE_CHECKING:  # rasterio is imported where a CRS object is built (process start-up cost)
+    from rasterio.crs import CRS
 
 from cassis_pipe.products.errors import ProductError
 
@@ -197,6 +199,8 @@ def crs_wkt2(p: MapProjection) -> str:
 
 def rasterio_crs(p: MapProjection) -> CRS:
     """rasterio CRS of ``p``: by ``IAU_2015`` code when registered, else from :func:`crs_wkt2`."""
+    from rasterio.crs import CRS
+
     code = iau_code(p)
     if code is not None:
         try:
