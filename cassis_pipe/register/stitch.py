@@ -99,7 +99,7 @@ def refine_offset(img_k: np.ndarray, img_next: np.ndarray, offset: tuple[float, 
     b = shift_cubic(np.ascontiguousarray(img_next, dtype=np.float64), dl, ds, r1 - r0,
                     img_k.shape[1], float(r0), 0.0)
     s = measure_shift(a, b, max_shift_px=max_correction_px, iterations=3, taper=0.2,
-                      min_valid=16 * min_lines)
+                      min_valid=16 * min_lines, single=True)
     # b(p) = next(p - o) = k(p - o + o_true) = a(p - (o - o_true)): shift = o - o_true
     return (dl - s.dl, ds - s.ds), s.peak, r1 - r0
 
@@ -285,7 +285,7 @@ def _seam_residual(a: tuple[int, int], b: tuple[int, int], img_a: np.ndarray,
 
     try:
         s = measure_shift(rows(img_a, pos_a), rows(img_b, pos_b), max_shift_px=4.0,
-                          iterations=3, taper=0.2, min_valid=64)
+                          iterations=3, taper=0.2, min_valid=64, single=True)
     except RegistrationError:
         return float("nan")
     return s.magnitude
