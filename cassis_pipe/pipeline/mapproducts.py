@@ -25,7 +25,6 @@ from cassis_pipe.labels.names import DerivedName
 from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.mosaic import Framelet, common_grid, mosaic
 from cassis_pipe.products.crs import MapProjection
-from cassis_pipe.products.geotiff import write_geotiff
 from cassis_pipe.products.images import (
     COMPOSITES,
     StretchCache,
@@ -173,6 +172,8 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
         written["label"].append(Path(xml).name)
         if geotiff:
             # arr: NaN already the fill value, so the writer needs no further copy
+            from cassis_pipe.products.geotiff import write_geotiff  # rasterio: only here
+
             tif = write_geotiff(out / f"{names[f]}.tif", arr, info,
                                 tags={"CASSIS_PRODUCT": names[f]})
             written["geotiff"].append(tif.name)
