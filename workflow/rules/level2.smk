@@ -91,6 +91,7 @@ rule map_products:
     benchmark:
         f"{BENCH}/{{obs}}/map_products.tsv"
     threads: threads_for("map_products", 2)
+    priority: 10
     resources:
         mem_mb=mem("map_products", 4000),
     conda:
