@@ -6,13 +6,15 @@
 Writes a work directory (config + sheet with ``simulate=false`` pointing at the raw data, the
 accuracy target added explicitly because the workflow only plans it for simulated rows), runs
 ``snakemake --cores 2`` ``--runs`` times (results, logs and benchmarks deleted before each run,
-so the later runs have warm numba caches) and prints wall time (s) and peak RSS (MB) per rule
+so the later runs have warm numba caches; dirty pages flushed with ``sync`` first, so no run
+pays for the previous one's disk writes) and prints wall time (s) and peak RSS (MB) per rule
 from ``benchmarks/out/<obs>/*.tsv`` of the last run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +41,8 @@ def run(work: Path) -> float:
     """One clean workflow run; returns its wall time (s)."""
     for d in ("results", "logs", "benchmarks/out"):
         shutil.rmtree(work / d, ignore_errors=True)
+    # the previous run's ~3 GB still being written back to disk would slow this run down
+    os.sync()
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
            str(work), "--configfile", "config.yaml", "--cores", "2", "all",
            f"results/{OBS}/level2/accuracy.json", "-q"]
