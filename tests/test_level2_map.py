@@ -189,3 +189,21 @@ def test_measure_shift_errors() -> None:
         measure_shift(np.full((40, 40), np.nan), np.zeros((40, 40)))
     with pytest.raises(AccuracyError):
         measure_shift(np.zeros((40, 40)), np.zeros((30, 40)))
+
+
+def test_previews_are_reduced_composites(mapped, tmp_path: Path) -> None:
+    from cassis_pipe.pipeline.mapproducts import preview_step, write_previews
+
+    obs = mapped["im"]["observation_id"]
+    grid = mapped["grid"]
+    names = write_previews(tmp_path, obs, mapped["mosaics"], max_side=300)
+    assert names == [f"{obs}_{c}_preview.png" for c in COMPOSITES]
+    k = preview_step(grid.shape, 300)
+    assert max(grid.shape) / k <= 300 < max(grid.shape) / (k - 1) if k > 1 else True
+    for n in names:
+        img = Image.open(tmp_path / n)
+        assert img.mode == "RGBA"
+        assert img.size == (-(-grid.samples // k), -(-grid.lines // k))
+        alpha = np.asarray(img)[..., 3]
+        assert 0 < (alpha == 255).mean() < 1
+    assert preview_step((100, 50), 2048) == 1 and preview_step((12402, 4896), 2048) == 7

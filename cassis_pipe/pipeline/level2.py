@@ -143,15 +143,18 @@ def run_stitch(framelets: list[Level1Framelet], info: dict[str, Any], rotation_j
 
 def run_map(framelets: list[Level1Framelet], info: dict[str, Any], rotation_json: str | Path,
             out_dir: str | Path, stage_json: str | Path, *, pixel_m: float = 4.0,
-            expected_filters: tuple[str, ...] = FILTER_ORDER) -> dict[str, Any]:
+            expected_filters: tuple[str, ...] = FILTER_ORDER,
+            preview_dir: str | Path | None = None) -> dict[str, Any]:
     """Map stage: products of every filter on one grid with the recovered offset; the grid is
-    kept in the stage JSON (``grid``) for the accuracy stage."""
+    kept in the stage JSON (``grid``) for the accuracy stage; reduced composites for the
+    report in ``preview_dir`` if given."""
     offset = float(_read_json(rotation_json)["offset_deg"])
     stage, _, mosaics = map_observation(framelets, info["observation_id"], offset, out_dir,
                                   start_utc=info["start_utc"], stop_utc=info["stop_utc"],
                                   pixel_m=pixel_m, expected_filters=expected_filters,
                                   exposure_duration_s=info.get("t_exp_s"),
-                                  input_lids=info.get("input_lids", ()))
+                                  input_lids=info.get("input_lids", ()),
+                                  preview_dir=preview_dir)
     mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
     stage["band_misregistration_px"] = {
         "reference": "PAN", "bands": mis,

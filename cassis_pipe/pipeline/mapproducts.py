@@ -209,6 +209,35 @@ def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.n
     return names
 
 
+#: Longest side (px) of the reduced composites for viewing and the Snakemake report.
+PREVIEW_MAX_SIDE = 2048
+
+
+def preview_step(shape: tuple[int, ...], max_side: int = PREVIEW_MAX_SIDE) -> int:
+    """Smallest line/sample step that brings the longest side of ``shape`` to ``max_side``."""
+    return max(1, -(-max(shape) // max(1, int(max_side))))
+
+
+def write_previews(out_dir: str | Path, observation_id: str, mosaics: dict[str, np.ndarray],
+                   max_side: int = PREVIEW_MAX_SIDE) -> list[str]:
+    """The available composites reduced for viewing, ``<obs>_<combination>_preview.png``: every
+    k-th line and sample of the mosaics (k from :func:`preview_step`), stretched on those
+    pixels. Not products (the full-resolution composites are); returns the file names."""
+    if not mosaics:
+        return []
+    k = preview_step(next(iter(mosaics.values())).shape, max_side)
+    small = {f: np.ascontiguousarray(m[::k, ::k]) for f, m in mosaics.items()}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = StretchCache()
+    names = []
+    for combo in available_composites(small):
+        path = out / f"{composite_name(observation_id, combo)}_preview.png"
+        _write_png(path, composite_png(small, combo, cache=cache))
+        names.append(path.name)
+    return names
+
+
 def _write_png(path: Path, rows: np.ndarray) -> None:
     path.write_bytes(png_from_scanlines(rows, (rows.shape[1] - 1) // 4))
 
@@ -230,10 +259,12 @@ def map_observation(framelets: Sequence[Level1Framelet], observation_id: str,
                     stop_utc: str, pixel_m: float = PIXEL_M,
                     expected_filters: Sequence[str] = FILTER_ORDER,
                     exposure_duration_s: float | None = None, input_lids: Sequence[str] = (),
-                    geotiff: bool = True) -> tuple[dict[str, Any], MapGrid, dict[str, np.ndarray]]:
+                    geotiff: bool = True, preview_dir: str | Path | None = None
+                    ) -> tuple[dict[str, Any], MapGrid, dict[str, np.ndarray]]:
     """Project, write and count. Returns (stage dict, grid, mosaics); the stage dict holds the
     grid (``MapGrid.to_dict``), per-filter valid pixel counts and the file count check
-    against ``expected_filters`` (a filter without framelets shows up as missing files)."""
+    against ``expected_filters`` (a filter without framelets shows up as missing files).
+    ``preview_dir``: also write reduced composites there (:func:`write_previews`)."""
     grid, mosaics = project_bands(framelets, rotation_offset_deg, pixel_m)
     files = write_map_products(out_dir, observation_id, grid, mosaics, start_utc=start_utc,
                                stop_utc=stop_utc, rotation_offset_deg=rotation_offset_deg,
@@ -248,4 +279,6 @@ def map_observation(framelets: Sequence[Level1Framelet], observation_id: str,
              "composites": [c for c in COMPOSITES
                             if f"{composite_name(observation_id, c)}.png" in files["png"]],
              "files": files, "counts": check, "ok": bool(check["ok"])}
+    if preview_dir is not None:
+        stage["previews"] = write_previews(preview_dir, observation_id, mosaics)
     return stage, grid, mosaics

@@ -68,8 +68,9 @@ rule map_products:
         level1_dir=f"{RESULTS}/{{obs}}/level1/framelets",
         rotation=f"{RESULTS}/{{obs}}/level2/rotation.json",
     output:
-        products=report(
-            directory(f"{RESULTS}/{{obs}}/level2/products"),
+        products=directory(f"{RESULTS}/{{obs}}/level2/products"),
+        previews=report(
+            directory(f"{RESULTS}/{{obs}}/level2/previews"),
             patterns=["{name}.png"],
             caption="../report/level2_composites.rst",
             category="Colour composites",

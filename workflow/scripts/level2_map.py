@@ -8,4 +8,5 @@ sm = snakemake  # noqa: F821 - injected by Snakemake
 with stage_run(sm) as ctx:
     framelets, info = _level2.level1(sm)
     ctx["stage"] = run_map(framelets, info, sm.input.rotation, sm.output.products,
-                           sm.output.stage, pixel_m=float(sm.params.pixel_m))
+                           sm.output.stage, pixel_m=float(sm.params.pixel_m),
+                           preview_dir=sm.output.previews)
