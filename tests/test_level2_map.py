@@ -22,8 +22,8 @@ from cassis_pipe.pipeline.accuracy import (
     accuracy,
     measure_shift,
     measure_shift_tiled,
-    write_json,
 )
+from cassis_pipe.pipeline.common import write_json
 from cassis_pipe.pipeline.mapproducts import (
     map_info,
     map_observation,

@@ -41,8 +41,7 @@ from cassis_pipe.pipeline.accuracy_shift import (
 
 __all__ = ["MIN_VALID", "AccuracyError", "measure_shift", "measure_shift_tiled", "accuracy",
            "band_misregistration", "geolocation", "iof_bias", "iof_bias_sampled", "nan_fill",
-           "largest_measured", "truth_bands_on_grid", "truth_on_grid", "write_json",
-           "TruthMaps"]
+           "largest_measured", "truth_bands_on_grid", "truth_on_grid", "TruthMaps"]
 
 #: Tile side (px) of the geolocation and misregistration measurements.
 SHIFT_TILE_PX = TILE_PX
@@ -333,11 +332,3 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
                              (("geolocation", geo), ("iof_bias", bias), ("misregistration", mis))
                              for f, v in recs.items() if not v.get("measured", True)),
     }
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as sorted, indented JSON (deterministic bytes)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
-    return p

@@ -30,8 +30,8 @@ from cassis_pipe.pipeline.accuracy import (
     band_misregistration,
     largest_measured,
     nan_fill,
-    write_json,
 )
+from cassis_pipe.pipeline.common import write_json
 from cassis_pipe.pipeline.mapproducts import FILTER_ORDER, Level1Framelet, map_observation
 from cassis_pipe.pipeline.rotation import rotation_stage, stitch_stage
 from cassis_pipe.products.pds4 import read_product
