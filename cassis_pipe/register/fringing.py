@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-from numba import njit
 
 from ..geometry.camera import FrameCamera
 from ..geometry.ellipsoid import HeightFn
 from .correlate import RegistrationError, Shift, measure_shift
-from .resample import _cubic_at, node_positions, upsample_grid
+from .resample import node_positions, resample_through_nodes, upsample_grid
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,38 +96,6 @@ def _map_nodes(src: FrameCamera, dst: FrameCamera, shape: tuple[int, int], delta
     dl, ds = dst.with_rotation_offset(delta_deg).ground_to_image(ground)
     return (rl, rs, np.ascontiguousarray(dl, dtype=np.float64),
             np.ascontiguousarray(ds, dtype=np.float64))
-
-
-@njit(cache=True, nogil=True)
-def resample_through_nodes(image: np.ndarray, node_dl: np.ndarray, node_ds: np.ndarray,
-                           node_lines: np.ndarray, node_samples: np.ndarray, n_lines: int,
-                           n_samples: int) -> np.ndarray:
-    """``sample_cubic(image, upsample_grid(node_dl, ...), upsample_grid(node_ds, ...))`` in
-    one pass, without the two full-size position arrays (same arithmetic, same values)."""
-    out = np.empty((n_lines, n_samples), dtype=np.float64)
-    nr = node_lines.shape[0]
-    nc = node_samples.shape[0]
-    for r in range(n_lines):
-        j = 0
-        while j < nr - 2 and node_lines[j + 1] <= r:
-            j += 1
-        ty = (r - node_lines[j]) / (node_lines[j + 1] - node_lines[j]) if nr > 1 else 0.0
-        j1 = min(j + 1, nr - 1)
-        i = 0
-        for c in range(n_samples):
-            while i < nc - 2 and node_samples[i + 1] <= c:
-                i += 1
-            i1 = min(i + 1, nc - 1)
-            tx = (c - node_samples[i]) / (node_samples[i1] - node_samples[i]) if i1 != i \
-                else 0.0
-            top = node_dl[j, i] * (1.0 - tx) + node_dl[j, i1] * tx
-            bot = node_dl[j1, i] * (1.0 - tx) + node_dl[j1, i1] * tx
-            y = top * (1.0 - ty) + bot * ty
-            top = node_ds[j, i] * (1.0 - tx) + node_ds[j, i1] * tx
-            bot = node_ds[j1, i] * (1.0 - tx) + node_ds[j1, i1] * tx
-            x = top * (1.0 - ty) + bot * ty
-            out[r, c] = _cubic_at(image, y, x)
-    return out
 
 
 def overlap_fraction(src: FrameCamera, dst: FrameCamera, shape: tuple[int, int],

@@ -134,30 +134,55 @@ def shift_cubic(image: np.ndarray, dl: float, ds: float, out_lines: int, out_sam
 
 
 @njit(cache=True, nogil=True)
+def _node_cell(pos: np.ndarray, k: int, p: float) -> tuple[int, int, float]:
+    """Node interval ``[k, k1]`` of increasing node coordinates ``pos`` holding pixel ``p``
+    (searched forward from ``k``) and ``p``'s fraction across it (0 with a single node)."""
+    n = pos.shape[0]
+    while k < n - 2 and pos[k + 1] <= p:
+        k += 1
+    k1 = min(k + 1, n - 1)
+    t = (p - pos[k]) / (pos[k1] - pos[k]) if k1 != k else 0.0
+    return k, k1, t
+
+
+@njit(cache=True, nogil=True)
+def _bilinear_node(nodes: np.ndarray, j: int, j1: int, ty: float, i: int, i1: int,
+                   tx: float) -> float:
+    top = nodes[j, i] * (1.0 - tx) + nodes[j, i1] * tx
+    bot = nodes[j1, i] * (1.0 - tx) + nodes[j1, i1] * tx
+    return top * (1.0 - ty) + bot * ty
+
+
+@njit(cache=True, nogil=True)
 def upsample_grid(nodes: np.ndarray, node_lines: np.ndarray, node_samples: np.ndarray,
                   n_lines: int, n_samples: int) -> np.ndarray:
     """Bilinear interpolation of ``nodes`` (values at the node rows ``node_lines`` x node
     columns ``node_samples``, both increasing and covering 0 .. n - 1) onto every pixel of an
     ``n_lines x n_samples`` grid. NaN nodes give NaN in their cells."""
     out = np.empty((n_lines, n_samples), dtype=np.float64)
-    nr = node_lines.shape[0]
-    nc = node_samples.shape[0]
     for r in range(n_lines):
-        j = 0
-        while j < nr - 2 and node_lines[j + 1] <= r:
-            j += 1
-        ty = (r - node_lines[j]) / (node_lines[j + 1] - node_lines[j]) if nr > 1 else 0.0
-        j1 = min(j + 1, nr - 1)
+        j, j1, ty = _node_cell(node_lines, 0, r)
         i = 0
         for c in range(n_samples):
-            while i < nc - 2 and node_samples[i + 1] <= c:
-                i += 1
-            i1 = min(i + 1, nc - 1)
-            tx = (c - node_samples[i]) / (node_samples[i1] - node_samples[i]) if i1 != i \
-                else 0.0
-            top = nodes[j, i] * (1.0 - tx) + nodes[j, i1] * tx
-            bot = nodes[j1, i] * (1.0 - tx) + nodes[j1, i1] * tx
-            out[r, c] = top * (1.0 - ty) + bot * ty
+            i, i1, tx = _node_cell(node_samples, i, c)
+            out[r, c] = _bilinear_node(nodes, j, j1, ty, i, i1, tx)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def resample_through_nodes(image: np.ndarray, node_dl: np.ndarray, node_ds: np.ndarray,
+                           node_lines: np.ndarray, node_samples: np.ndarray, n_lines: int,
+                           n_samples: int) -> np.ndarray:
+    """``sample_cubic(image, upsample_grid(node_dl, ...), upsample_grid(node_ds, ...))`` in
+    one pass, without the two full-size position arrays (same arithmetic, same values)."""
+    out = np.empty((n_lines, n_samples), dtype=np.float64)
+    for r in range(n_lines):
+        j, j1, ty = _node_cell(node_lines, 0, r)
+        i = 0
+        for c in range(n_samples):
+            i, i1, tx = _node_cell(node_samples, i, c)
+            out[r, c] = _cubic_at(image, _bilinear_node(node_dl, j, j1, ty, i, i1, tx),
+                                  _bilinear_node(node_ds, j, j1, ty, i, i1, tx))
     return out
 
 
