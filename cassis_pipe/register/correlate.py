@@ -43,6 +43,18 @@ class Shift:
 
 
 @njit(cache=True, nogil=True)
+def _gradient_at(image: np.ndarray, r: int, c: int) -> tuple[float, float]:
+    """Central-difference gradients (per px) at pixel (r, c), one-sided at the edges."""
+    nl, ns = image.shape
+    r0 = max(r - 1, 0)
+    r1 = min(r + 1, nl - 1)
+    c0 = max(c - 1, 0)
+    c1 = min(c + 1, ns - 1)
+    return ((image[r1, c] - image[r0, c]) / max(r1 - r0, 1),
+            (image[r, c1] - image[r, c0]) / max(c1 - c0, 1))
+
+
+@njit(cache=True, nogil=True)
 def gradients(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference gradients (per px) along lines and samples; one-sided at the edges.
     NaN input gives NaN gradients next to it."""
@@ -50,13 +62,8 @@ def gradients(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gl = np.empty((nl, ns), dtype=np.float64)
     gs = np.empty((nl, ns), dtype=np.float64)
     for r in range(nl):
-        r0 = max(r - 1, 0)
-        r1 = min(r + 1, nl - 1)
         for c in range(ns):
-            c0 = max(c - 1, 0)
-            c1 = min(c + 1, ns - 1)
-            gl[r, c] = (image[r1, c] - image[r0, c]) / max(r1 - r0, 1)
-            gs[r, c] = (image[r, c1] - image[r, c0]) / max(c1 - c0, 1)
+            gl[r, c], gs[r, c] = _gradient_at(image, r, c)
     return gl, gs
 
 
@@ -191,13 +198,8 @@ def _prepare_into(img: np.ndarray, wl: np.ndarray, ws: np.ndarray, out: np.ndarr
     sl = 0.0
     ss = 0.0
     for r in range(nl):
-        r0 = max(r - 1, 0)
-        r1 = min(r + 1, nl - 1)
         for c in range(ns):
-            c0 = max(c - 1, 0)
-            c1 = min(c + 1, ns - 1)
-            gl = (img[r1, c] - img[r0, c]) / max(r1 - r0, 1)
-            gs = (img[r, c1] - img[r, c0]) / max(c1 - c0, 1)
+            gl, gs = _gradient_at(img, r, c)
             if np.isfinite(gl):
                 sl += gl
             if np.isfinite(gs):
@@ -206,13 +208,8 @@ def _prepare_into(img: np.ndarray, wl: np.ndarray, ws: np.ndarray, out: np.ndarr
     ms = ss / (nl * ns)
     energy = 0.0
     for r in range(nl):
-        r0 = max(r - 1, 0)
-        r1 = min(r + 1, nl - 1)
         for c in range(ns):
-            c0 = max(c - 1, 0)
-            c1 = min(c + 1, ns - 1)
-            gl = (img[r1, c] - img[r0, c]) / max(r1 - r0, 1)
-            gs = (img[r, c1] - img[r, c0]) / max(c1 - c0, 1)
+            gl, gs = _gradient_at(img, r, c)
             w = wl[r] * ws[c]
             x = ((gl if np.isfinite(gl) else 0.0) - ml) * w
             y = ((gs if np.isfinite(gs) else 0.0) - ms) * w
