@@ -94,6 +94,15 @@ def bicubic_point(img: np.ndarray, valid: np.ndarray, has_mask: bool, li: float,
     return acc
 
 
+@njit(cache=True, inline="always")
+def sample_point(img: np.ndarray, valid: np.ndarray, has_mask: bool, li: float, si: float,
+                 order: int) -> float:
+    """Value at window-image (line, sample): bicubic for ``order`` 3, else bilinear."""
+    if order == 3:
+        return bicubic_point(img, valid, has_mask, li, si)
+    return bilinear_point(img, valid, has_mask, li, si)
+
+
 @njit(cache=True, parallel=True)
 def interpolate_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, order: int,
                        line: np.ndarray, sample: np.ndarray, out: np.ndarray) -> None:
@@ -103,10 +112,7 @@ def interpolate_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, order
     nchunk = (n + 4095) // 4096
     for c in prange(nchunk):
         for k in range(c * 4096, min(n, (c + 1) * 4096)):
-            if order == 3:
-                out[k] = bicubic_point(img, valid, has_mask, line[k], sample[k])
-            else:
-                out[k] = bilinear_point(img, valid, has_mask, line[k], sample[k])
+            out[k] = sample_point(img, valid, has_mask, line[k], sample[k], order)
 
 
 # -- Python entry points ---------------------------------------------------------------------

@@ -16,8 +16,8 @@ from numba import njit, prange
 
 from ..geometry.camera import FrameCamera
 from .grid import MapGrid
-from .interpolation import bicubic_point, bilinear_point, check_order
-from .resample import CameraArrays, _block_coords, framelet_spans, height_map
+from .interpolation import check_order, sample_point
+from .resample import CameraArrays, _block_coords, centre_score, framelet_spans, height_map
 
 
 @njit(cache=True, parallel=True)
@@ -60,13 +60,10 @@ def mosaic_nearest_kernel(imgs: np.ndarray, valids: np.ndarray, has_mask: bool, 
                 for j in range(lo[k, i], hi[k, i]):
                     li = lbuf[i - i0, j - jb]
                     si = sbuf[i - i0, j - jb]
-                    if order == 3:
-                        v = bicubic_point(img, val, has_mask, li, si)
-                    else:
-                        v = bilinear_point(img, val, has_mask, li, si)
+                    v = sample_point(img, val, has_mask, li, si, order)
                     if not np.isfinite(v):
                         continue
-                    score = max(abs(li - (hl - 0.5)) / hl, abs(si - (hs - 0.5)) / hs)
+                    score = centre_score(li, si, hl, hs)
                     if score < best[i - i0, j]:
                         out[i, j] = v
                         best[i - i0, j] = score

@@ -27,11 +27,10 @@ from ..geometry.ellipsoid import xyz_to_latlon
 from ..instrument.optics import distort_point
 from .grid import MapGrid
 from .interpolation import (
-    bicubic_point,
-    bilinear_point,
     check_order,
     interpolate,
     prepare_image,
+    sample_point,
 )
 from .projections import inverse_point
 
@@ -191,6 +190,14 @@ def _exact_coords(i: int, j: int, prm: np.ndarray, gvec: np.ndarray, p: np.ndarr
     return ground_to_image_point(gx, gy, gz, p, corr, dist, iterations, m, origin, a, c, win)
 
 
+@njit(cache=True, inline="always")
+def centre_score(li: float, si: float, half_lines: float, half_samples: float) -> float:
+    """How far window-image (line, sample) lies from the window centre, as a fraction of the
+    half-size (0 at the centre, 1 at the edge): the "nearest centre" mosaic rule."""
+    return max(abs(li - (half_lines - 0.5)) / half_lines,
+               abs(si - (half_samples - 0.5)) / half_samples)
+
+
 @njit(cache=True)
 def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
                   prm: np.ndarray, gvec: np.ndarray, p: np.ndarray, corr: np.ndarray,
@@ -269,16 +276,13 @@ def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, 
             for j in range(lo[i], hi[i]):
                 li = lbuf[i - i0, j - jb]
                 si = sbuf[i - i0, j - jb]
-                if order == 3:
-                    v = bicubic_point(img, valid, has_mask, li, si)
-                else:
-                    v = bilinear_point(img, valid, has_mask, li, si)
+                v = sample_point(img, valid, has_mask, li, si, order)
                 if not np.isfinite(v):
                     continue
                 if mode == MODE_WRITE:
                     out[i, j] = v
                 elif mode == MODE_NEAREST_CENTRE:
-                    score = max(abs(li - (hl - 0.5)) / hl, abs(si - (hs - 0.5)) / hs)
+                    score = centre_score(li, si, hl, hs)
                     if score < aux[i, j]:
                         out[i, j] = v
                         aux[i, j] = score
