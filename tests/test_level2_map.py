@@ -199,7 +199,8 @@ def test_previews_are_reduced_composites(mapped, tmp_path: Path) -> None:
     names = write_previews(tmp_path, obs, mapped["mosaics"], max_side=300)
     assert names == [f"{obs}_{c}_preview.png" for c in COMPOSITES]
     k = preview_step(grid.shape, 300)
-    assert max(grid.shape) / k <= 300 < max(grid.shape) / (k - 1) if k > 1 else True
+    assert k > 1  # the small observation's grid is larger than 300 px
+    assert -(-max(grid.shape) // k) <= 300 < -(-max(grid.shape) // (k - 1))  # smallest step
     for n in names:
         img = Image.open(tmp_path / n)
         assert img.mode == "RGBA"

@@ -25,6 +25,7 @@ import numpy as np
 
 from cassis_pipe.labels.bern import FrameletLabel, read_bern_label
 from cassis_pipe.labels.dat import dat_path_for, read_dat
+from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
     ProcessingRecord,
@@ -184,8 +185,6 @@ def assemble_directory(in_dir: str | Path, out_dir: str | Path,
     ``observation_id`` (when given), is rejected with its reason, never dropped silently.
     Returns the stage dict: framelet counts (found, used, rejected), the level-1 records, one
     entry per exposure (product, placements) and expected vs produced product files."""
-    from cassis_pipe.labels.ids import observation_id_string
-
     src = Path(in_dir)
     xmls = sorted(src.glob("*.xml"))
     used: list[BernFramelet] = []

@@ -98,14 +98,6 @@ def _map_nodes(src: FrameCamera, dst: FrameCamera, shape: tuple[int, int], delta
             np.ascontiguousarray(ds, dtype=np.float64))
 
 
-def overlap_fraction(src: FrameCamera, dst: FrameCamera, shape: tuple[int, int],
-                     dst_shape: tuple[int, int], delta_deg: float = 0.0,
-                     node_step_px: int = 32) -> float:
-    """Fraction of ``src`` image nodes whose ground point falls inside ``dst``'s image."""
-    ground = _ground_nodes(src.with_rotation_offset(delta_deg), shape, node_step_px)
-    return _inside_fraction(dst.with_rotation_offset(delta_deg), ground, dst_shape)
-
-
 def _ground_nodes(cam: FrameCamera, shape: tuple[int, int], node_step_px: int) -> np.ndarray:
     """Ground points of ``cam``'s image nodes (every ``node_step_px`` px and the last pixel)."""
     rl = node_positions(int(shape[0]), node_step_px)
