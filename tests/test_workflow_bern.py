@@ -51,11 +51,17 @@ def test_bern_row_assembles_the_real_exposure(tmp_path: Path, data_dir: Path) ->
 
 
 def test_sheet_row_needs_one_kind_of_input(tmp_path: Path) -> None:
+    (tmp_path / "l1b").mkdir()
     write_config(tmp_path, [])
-    both = {"observation_id": OBS, "simulate": "false", "level1b_dir": "l1b",
-            "raw_dir": "raw", "calibration_version": "v1"}
-    for row in (both, {**both, "raw_dir": "", "simulate": "true"},
-                {"observation_id": OBS, "simulate": "false"}):
+    bern = {"observation_id": OBS, "simulate": "false", "level1b_dir": "l1b"}
+    _sheet(tmp_path, [bern])
+    r = snakemake(tmp_path, "--configfile", "config.yaml", "-n")
+    assert r.returncode == 0, r.stderr[-3000:]  # the valid row plans rule bern_level1
+    assert "rule bern_level1:" in r.stdout + r.stderr
+    both = {**bern, "raw_dir": "raw", "calibration_version": "v1"}
+    for row, why in ((both, "is not valid under any"),
+                     ({**bern, "simulate": "true"}, "simulate=true needs a raw_dir"),
+                     ({"observation_id": OBS, "simulate": "false"}, "is not valid under any")):
         _sheet(tmp_path, [row])
         r = snakemake(tmp_path, "--configfile", "config.yaml", "-n")
-        assert r.returncode != 0, row
+        assert r.returncode != 0 and why in r.stdout + r.stderr, row
