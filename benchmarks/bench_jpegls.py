@@ -21,8 +21,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cassis_pipe.codec import charls_ref, decode, decode_batch, encode  # noqa: E402
+from cassis_pipe.codec import decode, decode_batch, encode  # noqa: E402
 from cassis_pipe.parallel import set_threads  # noqa: E402
+from tests.support import charls_ref  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "level1b"
 FRAMELETS = {  # stem suffix -> ABSOLUTE_CALIBRATION (I/F per DN)

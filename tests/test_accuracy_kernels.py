@@ -14,23 +14,23 @@ from scipy import ndimage
 
 from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.projections import Projection
-from cassis_pipe.pipeline.accuracy import (
+from cassis_pipe.products.dat import read_dat, write_dat
+from cassis_pipe.products.errors import ProductError
+from cassis_pipe.register.mapshift import (
+    _both_valid_blocks,
+    _fft_len,
+    measure_map_shift,
+    measure_map_shift_tiled,
+    measure_pairs,
+    pick_tiles,
+)
+from cassis_pipe.register.quality import nan_fill
+from cassis_pipe.sim.oracle.accuracy import (
     TruthMaps,
     iof_bias,
     iof_bias_sampled,
-    nan_fill,
     truth_bands_on_grid,
 )
-from cassis_pipe.pipeline.accuracy_shift import (
-    _both_valid_blocks,
-    _fft_len,
-    measure_pairs,
-    measure_shift,
-    measure_shift_tiled,
-    pick_tiles,
-)
-from cassis_pipe.products.dat import read_dat, write_dat
-from cassis_pipe.products.errors import ProductError
 
 
 def _truth_dir(tmp_path: Path, shape: tuple[int, int] = (60, 80)) -> tuple[Path, dict]:
@@ -154,12 +154,12 @@ def test_refinement_precision(shift: tuple[float, float]) -> None:
     Fourier-shift refinement alone, ``iterations=1``, is biased by ~3 % of the shift)."""
     a = _texture(300, 7)
     b = ndimage.shift(a, shift, order=5, mode="nearest")
-    r = measure_shift(a[20:-20, 20:-20], b[20:-20, 20:-20])
+    r = measure_map_shift(a[20:-20, 20:-20], b[20:-20, 20:-20])
     assert r["dl"] == pytest.approx(shift[0], abs=2e-3)
     assert r["ds"] == pytest.approx(shift[1], abs=2e-3)
     assert 0.5 < r["peak"] <= 1.01
     if max(abs(x) for x in shift) > 0.1:
-        one = measure_shift(a[20:-20, 20:-20], b[20:-20, 20:-20], iterations=1)
+        one = measure_map_shift(a[20:-20, 20:-20], b[20:-20, 20:-20], iterations=1)
         assert abs(one["dl"] - shift[0]) > abs(r["dl"] - shift[0])
 
 
@@ -181,7 +181,7 @@ def test_measure_pairs_threads_and_failures() -> None:
         numba.set_num_threads(old)
     assert one == two and one["tiles"] == 4
     assert one["dl"] == pytest.approx(0.3, abs=0.02)
-    whole = measure_shift_tiled(a[:100, :100], b[:100, :100], tile=128)
+    whole = measure_map_shift_tiled(a[:100, :100], b[:100, :100], tile=128)
     assert whole["tiles"] == 1
 
 

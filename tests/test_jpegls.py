@@ -13,7 +13,7 @@ from cassis_pipe.codec import JpegLsError, decode, decode_batch, encode, near_fo
 from cassis_pipe.codec.markers import parse_header
 from cassis_pipe.codec.params import default_thresholds
 from cassis_pipe.codec.ratio import NEAR_FOR_RATIO_ID, split_ratio_word
-from cassis_pipe.codec.testimages import KINDS, make
+from tests.support.testimages import KINDS, make
 
 RED = "level1b/CAS-MCO-2016-11-26T22.50.27.381-RED-01005-B1"
 RED_K = 4.67201e-05  # ABSOLUTE_CALIBRATION of that label, I/F per DN

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cassis_pipe.codec import charls_ref, decode, encode
-from cassis_pipe.codec.testimages import KINDS, make
+from cassis_pipe.codec import decode, encode
+from tests.support import charls_ref
+from tests.support.testimages import KINDS, make
 
 imagecodecs = pytest.importorskip("imagecodecs")
 pytestmark = pytest.mark.skipif(not charls_ref.available(), reason="libcharls not found")

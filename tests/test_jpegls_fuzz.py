@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cassis_pipe.codec import JpegLsError, decode, decode_batch, encode
-from cassis_pipe.codec.testimages import make
+from tests.support.testimages import make
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,7 @@ from cassis_pipe.level0.decompress import (
 from cassis_pipe.level0.plan import plan_from_tc
 from cassis_pipe.level0.pseudo import predict_packets
 from cassis_pipe.level0.reassemble import assemble_one, reassemble
-from cassis_pipe.level0.synth import build_observation, window_dn
+from cassis_pipe.sim.synthetic.level0 import build_observation, window_dn
 from cassis_pipe.telemetry.science import ScienceFrame, decode_science_frame, encode_science_frame
 from cassis_pipe.telemetry.streams import read_science_stream
 
@@ -195,7 +195,7 @@ def test_hostile_jpegls_data_only_marks_that_framelet(junk: bytes, cut: int) -> 
 
 @st.composite
 def tables(draw):
-    from cassis_pipe.level0.synth import make_table
+    from cassis_pipe.sim.synthetic.level0 import make_table
 
     n_win = draw(st.integers(1, 6))
     wins = []

@@ -8,8 +8,8 @@ import pytest
 
 from cassis_pipe.level0.decompress import OK, decompress
 from cassis_pipe.level0.plan import plan_from_tc
-from cassis_pipe.level0.synth import build_observation, make_table
 from cassis_pipe.level0.validate import validate_bytes
+from cassis_pipe.sim.synthetic.level0 import build_observation, make_table
 
 FLOWN_WINDOWS = (
     (354, 634, 0, 2047, 0, 3),

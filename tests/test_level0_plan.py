@@ -19,7 +19,7 @@ from cassis_pipe.level0.plan import (
     table_from_label,
     window_plans,
 )
-from cassis_pipe.level0.synth import make_table
+from cassis_pipe.sim.synthetic.level0 import make_table
 from cassis_pipe.telemetry.paramtable import PARAMETER_IDS, ParameterTable
 from cassis_pipe.telemetry.tc import (
     create_parameter_table,

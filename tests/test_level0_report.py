@@ -10,8 +10,8 @@ from cassis_pipe.level0.decompress import OK, decompress
 from cassis_pipe.level0.plan import plan_from_tc
 from cassis_pipe.level0.pseudo import predict_packets
 from cassis_pipe.level0.report import pipeline_counts, stage_check, summary_text
-from cassis_pipe.level0.synth import build_observation, make_table
 from cassis_pipe.level0.validate import validate_bytes
+from cassis_pipe.sim.synthetic.level0 import build_observation, make_table
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from cassis_pipe.labels.bern import read_bern_label
 from cassis_pipe.level0.plan import build_plan, plan_from_tc, table_from_label
 from cassis_pipe.level0.pseudo import predict_packets
-from cassis_pipe.level0.synth import build_observation
 from cassis_pipe.level0.validate import LIST_NAMES, validate, validate_bytes
 from cassis_pipe.level0.wire import field_offsets, peek_header
+from cassis_pipe.sim.synthetic.level0 import build_observation
 from cassis_pipe.telemetry.science import (
     ScienceFrame,
     decode_science_frame,

@@ -11,15 +11,15 @@ import pytest
 
 from cassis_pipe.labels.bern import read_bern_label
 from cassis_pipe.labels.dat import dat_path_for, read_dat
-from cassis_pipe.pipeline.bern import (
+from cassis_pipe.products.pds4 import parse_label, read_product
+from cassis_pipe.products.validate import validate_label
+from cassis_pipe.stages.bern import (
     BernInputError,
     assemble_exposure,
     level1_record,
     read_bern_framelet,
     write_assembled,
 )
-from cassis_pipe.products.pds4 import parse_label, read_product
-from cassis_pipe.products.validate import validate_label
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_refuses_bad_input(framelets) -> None:
 
 
 def test_directory_of_another_observation_is_rejected_not_dropped(data_dir, tmp_path) -> None:
-    from cassis_pipe.pipeline.bern import assemble_directory
+    from cassis_pipe.stages.bern import assemble_directory
 
     stage = assemble_directory(data_dir / "level1b", tmp_path, "MY34_002002_211_2")
     assert stage["framelets"] == {"found": 4, "assembled": 0, "rejected": 4}

@@ -17,28 +17,27 @@ from hypothesis import strategies as st
 from PIL import Image
 from scipy import ndimage
 
-from cassis_pipe.pipeline.accuracy import (
-    AccuracyError,
-    accuracy,
-    measure_shift,
-    measure_shift_tiled,
-)
-from cassis_pipe.pipeline.common import write_json
-from cassis_pipe.pipeline.mapproducts import (
-    map_info,
-    map_observation,
-    project_bands,
-)
-from cassis_pipe.pipeline.rotation import rotation_stage, stitch_stage
-from cassis_pipe.pipeline.simlevel1 import simulated_level1
 from cassis_pipe.products.crs import rasterio_crs, same_crs
 from cassis_pipe.products.geotiff import read_geotiff
 from cassis_pipe.products.images import COMPOSITES
 from cassis_pipe.products.pds4 import read_product
 from cassis_pipe.products.validate import validate_label
 from cassis_pipe.register.history import read_history
+from cassis_pipe.register.mapshift import AccuracyError
+from cassis_pipe.register.mapshift import measure_map_shift as measure_shift
+from cassis_pipe.register.mapshift import measure_map_shift_tiled as measure_shift_tiled
 from cassis_pipe.sim.config import make_config
+from cassis_pipe.sim.oracle.accuracy import accuracy
+from cassis_pipe.sim.oracle.level1 import simulated_level1
 from cassis_pipe.sim.writer import simulate
+from cassis_pipe.stages._io import write_json
+from cassis_pipe.stages.map import (
+    map_info,
+    map_observation,
+    project_bands,
+)
+from cassis_pipe.stages.rotation import rotation_stage
+from cassis_pipe.stages.stitch import stitch_stage
 
 CASES = {
     "equatorial": (3, {"imaging": {"rotation_offset_deg": 0.3}}),
@@ -192,7 +191,7 @@ def test_measure_shift_errors() -> None:
 
 
 def test_previews_are_reduced_composites(mapped, tmp_path: Path) -> None:
-    from cassis_pipe.pipeline.mapproducts import preview_step, write_previews
+    from cassis_pipe.stages.map import preview_step, write_previews
 
     obs = mapped["im"]["observation_id"]
     grid = mapped["grid"]

@@ -17,22 +17,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cassis_pipe.pipeline.level2 import (
-    Level2Error,
-    commanded_rotation_deg,
-    load_level1,
-    run_accuracy,
-    run_map,
-    run_rotation,
-    run_stitch,
-)
-from cassis_pipe.pipeline.simlevel1 import simulated_level1
 from cassis_pipe.products.metadata import FLOAT32_MISSING, ProductMeta, SpecialConstants
 from cassis_pipe.products.pds4 import write_product
 from cassis_pipe.products.validate import validate_label
 from cassis_pipe.register.history import read_history
 from cassis_pipe.sim.config import make_config
+from cassis_pipe.sim.oracle.level1 import simulated_level1
 from cassis_pipe.sim.writer import simulate
+from cassis_pipe.stages._io import PipelineError as Level2Error
+from cassis_pipe.stages._level1 import load_level1
+from cassis_pipe.stages.accuracy import run_accuracy
+from cassis_pipe.stages.map import run_map
+from cassis_pipe.stages.rotation import commanded_rotation_deg, run_rotation
+from cassis_pipe.stages.stitch import run_stitch
 from cassis_pipe.telemetry.timecode import encode_timecode
 
 WINDOW_COUNTER = {"PAN": 0, "RED": 1, "NIR": 2, "BLU": 3}

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from cassis_pipe.pipeline.accuracy import band_misregistration, largest_measured
+from cassis_pipe.register.quality import band_misregistration, largest_measured
 
 
 def test_disjoint_bands_are_reported_unmeasured() -> None:

@@ -11,7 +11,7 @@ from test_mapping_helpers import map_truth, nadir_camera, render, shift_estimate
 
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.mapping.grid import grid_for_footprints
-from cassis_pipe.mapping.mosaic import Framelet, mosaic
+from cassis_pipe.mapping.mosaic import footprint, mosaic
 from cassis_pipe.mapping.projections import EQUIRECTANGULAR, POLAR_STEREOGRAPHIC
 from cassis_pipe.mapping.resample import (
     footprint_outline,
@@ -20,6 +20,7 @@ from cassis_pipe.mapping.resample import (
     resample_framelet,
     row_spans,
 )
+from cassis_pipe.model import Framelet
 
 
 @pytest.mark.parametrize(("lat", "lon", "yaw", "kind"), [
@@ -50,9 +51,9 @@ def test_scene_at_4m(lat: float, lon: float, yaw: float, kind: str) -> None:
 def test_mosaic_across_zero_meridian() -> None:
     """Two framelets left and right of 0 E land side by side on one contiguous grid."""
     cams = [nadir_camera(5.0, lon, window=None) for lon in (359.98, 0.02)]
-    frs = [Framelet(np.full(c.image_shape(), k + 1.0, np.float32), c)
+    frs = [Framelet("PAN", k, np.full(c.image_shape(), k + 1.0, np.float32), c)
            for k, c in enumerate(cams)]
-    grid = grid_for_footprints([f.footprint() for f in frs], pixel=8.0)
+    grid = grid_for_footprints([footprint(f) for f in frs], pixel=8.0)
     assert grid.samples < 3000
     out = mosaic(frs, grid)
     assert {1.0, 2.0} <= set(np.unique(out[np.isfinite(out)]))

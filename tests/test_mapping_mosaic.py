@@ -12,9 +12,10 @@ from scipy.ndimage import binary_erosion
 from test_mapping_helpers import flown_camera, map_truth, render, shift_estimate
 
 from cassis_pipe.instrument.detector import Window
-from cassis_pipe.mapping.mosaic import Framelet, common_grid, mosaic, mosaic_bands
+from cassis_pipe.mapping.mosaic import common_grid, mosaic, mosaic_bands
 from cassis_pipe.mapping.mosaic_kernel import stackable
 from cassis_pipe.mapping.resample import MODE_NEAREST_CENTRE, map_to_image, project_framelet
+from cassis_pipe.model import Framelet
 from cassis_pipe.parallel import set_threads
 
 STEP_S = 0.7
@@ -25,9 +26,10 @@ STEP_S = 0.7
 @pytest.fixture(scope="module")
 def strip(data_dir: Path) -> tuple[list[Framelet], object]:
     cams = [flown_camera(data_dir, dt_s=k * STEP_S) for k in range(3)]
-    grid = common_grid([[Framelet(np.zeros(c.image_shape(), np.float32), c) for c in cams]],
+    zeros = [Framelet("PAN", 0, np.zeros(c.image_shape(), np.float32), c) for c in cams]
+    grid = common_grid([zeros],
                        pixel=20.0, margin_px=2)
-    return [Framelet(render(c, grid), c) for c in cams], grid
+    return [Framelet("PAN", k, render(c, grid), c) for k, c in enumerate(cams)], grid
 
 
 def test_mosaic_reproduces_scene(strip: tuple) -> None:
@@ -50,7 +52,7 @@ def test_nearest_centre_rule(strip: tuple) -> None:
     """Constant framelets (value = index + 1): each map pixel carries the index of the
     framelet where it is most central, computed independently from the coordinates."""
     frs, grid = strip
-    labelled = [Framelet(np.full(f.image.shape, k + 1.0, np.float32), f.camera)
+    labelled = [f.with_image(np.full(f.image.shape, k + 1.0, np.float32))
                 for k, f in enumerate(frs)]
     out = mosaic(labelled, grid, cell=1)
     scores = []
@@ -75,7 +77,7 @@ def test_nearest_centre_rule(strip: tuple) -> None:
 
 def test_feather_of_constants_is_constant(strip: tuple) -> None:
     frs, grid = strip
-    const = [Framelet(np.full(f.image.shape, 0.25, np.float32), f.camera) for f in frs]
+    const = [f.with_image(np.full(f.image.shape, 0.25, np.float32)) for f in frs]
     out = mosaic(const, grid, method="feather")
     ok = np.isfinite(out)
     assert ok.sum() > 500_000
@@ -88,9 +90,9 @@ def test_masked_holes_filled_from_neighbour(strip: tuple) -> None:
     f1 = frs[1]
     mask = np.ones(f1.image.shape, bool)
     mask[-40:] = False  # lines ~170-255 of framelet 1 overlap framelet 0
-    holed = [frs[0], Framelet(f1.image, f1.camera, mask), frs[2]]
+    holed = [frs[0], f1.with_image(f1.image, mask), frs[2]]
     out = mosaic(holed, grid)
-    alone1 = mosaic([Framelet(f1.image, f1.camera, mask)], grid)
+    alone1 = mosaic([f1.with_image(f1.image, mask)], grid)
     alone0 = mosaic([frs[0]], grid)
     lost = np.isfinite(full) & ~np.isfinite(out)
     assert not (~np.isfinite(full) & np.isfinite(out)).any()
@@ -123,7 +125,7 @@ def test_bands_on_one_grid(data_dir: Path) -> None:
     for name, w in (("RED", Window("RED", 712, 967, 768, 1279)),
                     ("BLU", Window("BLU", 1409, 1664, 768, 1279, binning=2))):
         cam = flown_camera(data_dir, window=w)
-        bands[name] = [Framelet(np.ones(cam.image_shape(), np.float32), cam)]
+        bands[name] = [Framelet(name, 0, np.ones(cam.image_shape(), np.float32), cam)]
     grid, maps = mosaic_bands(bands, pixel=40.0)
     assert set(maps) == {"RED", "BLU"}
     for m in maps.values():
@@ -143,7 +145,7 @@ def test_one_pass_equals_framelet_by_framelet(strip: tuple, order: int, cell: in
     frs, grid = strip
     if masked:
         rng = np.random.default_rng(2)
-        frs = [Framelet(f.image, f.camera, rng.random(f.image.shape) > 0.05) for f in frs]
+        frs = [f.with_image(f.image, rng.random(f.image.shape) > 0.05) for f in frs]
     out = np.full(grid.shape, np.nan)
     aux = np.full(grid.shape, np.inf)
     for f in frs:

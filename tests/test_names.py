@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.labels.bern import read_bern_label
 from cassis_pipe.labels.ids import ObservationId, parse_observation_id
 from cassis_pipe.labels.names import (
-    FILTERS,
     PSA_LEVELS,
     BernName,
     DerivedName,
@@ -106,7 +106,7 @@ _times = st.datetimes(
 @given(
     phase=st.sampled_from(["MCO", "M01", "M41", "CRU"]),
     t=_times,
-    filt=st.sampled_from(FILTERS),
+    filt=st.sampled_from(FILTER_ORDER),
     win=st.integers(0, 5),
     seq=st.integers(0, 255),
 )
@@ -140,7 +140,7 @@ def test_psa_raw_example() -> None:
     dur=st.integers(0, 3600),
     orbit=st.integers(0, 99999),
     obs=st.integers(0, 99),
-    filt=st.sampled_from(FILTERS),
+    filt=st.sampled_from(FILTER_ORDER),
     uid=st.integers(0, (1 << 31) - 1),
     seq=st.integers(0, 255),
     win=st.integers(0, 5),
@@ -166,7 +166,7 @@ def test_psa_stitched_example() -> None:
 @given(
     level=st.sampled_from(PSA_LEVELS),
     t=_times,
-    filt=st.sampled_from(FILTERS),
+    filt=st.sampled_from(FILTER_ORDER),
     uid=st.integers(0, (1 << 31) - 1),
 )
 def test_psa_stitched_round_trip(level: str, t: datetime, filt: str, uid: int) -> None:
@@ -192,7 +192,7 @@ def test_derived_names() -> None:
     orbit=st.integers(0, (1 << 17) - 1),
     phase=st.integers(0, 511),
     kind=st.integers(0, 3),
-    filt=st.sampled_from(FILTERS),
+    filt=st.sampled_from(FILTER_ORDER),
 )
 def test_derived_round_trip(period: int, orbit: int, phase: int, kind: int, filt: str) -> None:
     n = DerivedName(ObservationId(period, orbit, phase, kind), filt)

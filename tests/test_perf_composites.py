@@ -54,7 +54,7 @@ def test_cached_composites_equal_reference() -> None:
 
 
 def test_threaded_png_writing_is_deterministic(tmp_path) -> None:
-    from cassis_pipe.pipeline.mapproducts import write_composites
+    from cassis_pipe.stages.map import write_composites
 
     bands = _bands(3, False)
     files = {}

@@ -1,4 +1,4 @@
-"""Pipeline stage functions (cassis_pipe.pipeline) on a tiny synthetic observation: products,
+"""Pipeline stage functions (cassis_pipe.stages) on a tiny synthetic observation: products,
 stage JSONs, file counts after every stage, determinism, labels valid against the schemas."""
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from hypothesis import strategies as hs
 
 from cassis_pipe.calibrate.absolute import iof_per_dn
 from cassis_pipe.labels.names import parse_psa_framelet_name
-from cassis_pipe.pipeline.calibrate import run_calibrate
-from cassis_pipe.pipeline.common import PipelineError, keys_on_disk
-from cassis_pipe.pipeline.level0 import run_level0, run_validate
-from cassis_pipe.pipeline.summary import run_summary
-from cassis_pipe.pipeline.synthraw import BIAS_DN, K_TABLE, write_synthetic_raw
 from cassis_pipe.products.pds4 import read_product
 from cassis_pipe.products.validate import validate_label
+from cassis_pipe.sim.synthetic.raw import BIAS_DN, K_TABLE, write_synthetic_raw
+from cassis_pipe.stages._io import PipelineError, keys_on_disk
+from cassis_pipe.stages.calibrate import run_calibrate
+from cassis_pipe.stages.level0 import run_level0
+from cassis_pipe.stages.summary import run_summary
+from cassis_pipe.stages.validate import run_validate
 
 R_H_AU = 1.5
 UID = 272536398

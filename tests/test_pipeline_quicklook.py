@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cassis_pipe.pipeline.quicklook import swath
 from cassis_pipe.products.images import block_mean, write_quicklook_jpg
+from cassis_pipe.stages.quicklook import swath
 
 
 @settings(max_examples=10, deadline=None,

@@ -12,9 +12,9 @@ import pds4_tools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.products.crs import equirectangular, polar_stereographic
 from cassis_pipe.products.metadata import (
-    FILTERS,
     FLOAT32_MISSING,
     PROCESSING_LEVELS,
     MapInfo,
@@ -71,7 +71,7 @@ def products(draw) -> tuple[ProductMeta, np.ndarray, MapInfo | None]:
         name=draw(names), level=draw(st.sampled_from(sorted(PROCESSING_LEVELS))),
         start_utc="2018-05-05T23:11:48.767", stop_utc="2018-05-05T23:11:49.100Z",
         modification_date="2026-11-21", title=draw(texts.filter(str.strip)),
-        filter_name=draw(st.none() | st.sampled_from(FILTERS)),
+        filter_name=draw(st.none() | st.sampled_from(FILTER_ORDER)),
         exposure_duration_s=draw(st.none() | st.floats(1e-5, 1.0)),
         description=draw(texts), special=special, processing=proc,
     )

@@ -22,7 +22,7 @@ from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.level0.run import process_level0
-from cassis_pipe.register.fringing import Framelet
+from cassis_pipe.model import Framelet
 from cassis_pipe.register.history import read_history, record_offset
 from cassis_pipe.register.inputs import observation_framelets
 from cassis_pipe.register.observation import register_observation

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from test_register_synth import make_obs, render
 
-from cassis_pipe.register.fringing import Framelet, fringing_cost, select_pairs
+from cassis_pipe.model import Framelet
+from cassis_pipe.register.fringing import fringing_cost, select_pairs
 from cassis_pipe.register.rotation import OffsetSearch, find_rotation_offset, plot_curve
 
 SEARCH = {"max_pairs": 4, "coarse_step_deg": 0.25, "search_deg": 2.0, "tol_deg": 0.005}
@@ -125,7 +126,7 @@ def test_unmeasurable_pairs_are_penalised_not_fatal(obs) -> None:
     """Blank or NaN framelets: every pair fails with a reason and costs max_shift^2."""
     fr = _render(obs, 0.25)
     pairs = select_pairs(fr, max_pairs=3)
-    bad = [Framelet(f.filter, f.index, np.full_like(f.image, np.nan) if f.filter != "PAN"
+    bad = [Framelet(f.filter, f.exposure, np.full_like(f.image, np.nan) if f.filter != "PAN"
                     else np.zeros_like(f.image), f.camera) for f in fr]
     res = fringing_cost(bad, pairs, 0.0, max_shift_px=10.0)
     assert res.n_measured == 0 and res.cost_px2 == 100.0
@@ -148,7 +149,7 @@ def test_inputs_from_isds(obs) -> None:
     t = obs.times
     img = np.zeros(w.binned_shape)
     fr = observation_framelets({("RED", 1): img, ("RED", 0): img}, {"RED": wisd}, t)
-    assert [(f.filter, f.index) for f in fr] == [("RED", 0), ("RED", 1)]
+    assert [(f.filter, f.exposure) for f in fr] == [("RED", 0), ("RED", 1)]
     assert fr[1].camera.et == t[1] and fr[1].camera.window == w
     with pytest.raises(ValueError, match="image"):
         observation_framelets({("RED", 0): img[:-1]}, {"RED": wisd}, t)

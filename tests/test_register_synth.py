@@ -19,7 +19,7 @@ from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.geometry.isd import Isd
 from cassis_pipe.instrument.constants import MARS_RADII_KM
 from cassis_pipe.instrument.detector import Window
-from cassis_pipe.register.fringing import Framelet
+from cassis_pipe.model import Framelet
 
 GM_KM3_S2 = 42828.37
 ALT_KM = 400.0

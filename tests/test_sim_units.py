@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cassis_pipe.sim.config import K_TABLE, load_config, make_config
+from cassis_pipe.instrument.constants import K_TABLE
+from cassis_pipe.sim.config import load_config, make_config
 from cassis_pipe.sim.faults import apply_faults
 from cassis_pipe.sim.noise import value_noise2
 from cassis_pipe.sim.orbit import latlon_deg, surface_point

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cassis_pipe.pipeline.synthraw import write_synthetic_raw
+from cassis_pipe.sim.synthetic.raw import write_synthetic_raw
 
 REPO = Path(__file__).resolve().parents[1]
 OBS = "MY34_002002_211_2"  # UID of level0.synth observations

@@ -1,5 +1,5 @@
 """The real-data path in the workflow: a sheet row with ``level1b_dir`` (Bern level-1b
-framelets, the flown exposure of tests/data/level1b) runs rule ``bern_level1``; unreadable
+framelets, the flown exposure of tests/data/level1b) runs rule ``bern``; unreadable
 files are counted and named, the exposure is assembled and its label carries the Bern values."""
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def test_bern_row_assembles_the_real_exposure(tmp_path: Path, data_dir: Path) ->
     params = {e.findtext("{*}name"): e.findtext("{*}value")
               for e in parse_label(xml).getroot().iter("{*}Parameter")}
     assert params["uid"] == "100799268" and params["sequence_counter"] == "5"
-    log = (tmp_path / "logs" / OBS / "bern_level1.log").read_text()
-    assert "stage bern_level1: ok=False" in log
-    assert (tmp_path / "bench" / OBS / "bern_level1.tsv").is_file()
+    log = (tmp_path / "logs" / OBS / "bern.log").read_text()
+    assert "stage bern: ok=False" in log
+    assert (tmp_path / "bench" / OBS / "bern.tsv").is_file()
 
 
 def test_sheet_row_needs_one_kind_of_input(tmp_path: Path) -> None:
@@ -56,8 +56,8 @@ def test_sheet_row_needs_one_kind_of_input(tmp_path: Path) -> None:
     bern = {"observation_id": OBS, "simulate": "false", "level1b_dir": "l1b"}
     _sheet(tmp_path, [bern])
     r = snakemake(tmp_path, "--configfile", "config.yaml", "-n")
-    assert r.returncode == 0, r.stderr[-3000:]  # the valid row plans rule bern_level1
-    assert "rule bern_level1:" in r.stdout + r.stderr
+    assert r.returncode == 0, r.stderr[-3000:]  # the valid row plans rule bern
+    assert "rule bern:" in r.stdout + r.stderr
     both = {**bern, "raw_dir": "raw", "calibration_version": "v1"}
     for row, why in ((both, "is not valid under any"),
                      ({**bern, "simulate": "true"}, "simulate=true needs a raw_dir"),

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.level0.plan import plan_from_tc
 from cassis_pipe.level0.pseudo import predict_packets
-from cassis_pipe.pipeline.common import COLOUR_FILTERS, keys_on_disk
-from cassis_pipe.pipeline.truth import (
+from cassis_pipe.sim.oracle.truth import (
     compare_level0,
     compare_level1,
     damaged_framelets,
     match_faults,
 )
+from cassis_pipe.stages._io import keys_on_disk
 
 pytest.importorskip("cassis_pipe.sim.writer")
 
@@ -93,7 +94,7 @@ def test_level1_iof_against_truth(clean: Path) -> None:
     raw, res = _paths(clean)
     cmp = compare_level1(raw, res / "level0" / "level0.json", res / "level1" / "calibrate.json",
                          res / "level1" / "framelets")
-    assert sorted(cmp["median_relative_bias"]) == sorted(COLOUR_FILTERS)
+    assert sorted(cmp["median_relative_bias"]) == sorted(FILTER_ORDER)
     for f, bias in cmp["median_relative_bias"].items():
         assert abs(bias) <= 0.005, (f, bias)
     assert cmp["max_straylight_residual"] <= 0.01
@@ -117,7 +118,7 @@ def test_faulty_framelets_missing_later_and_the_rest_produced(faulty: Path) -> N
     lost_key = (lost["uid"], lost["window"], lost["sequence"])
     summary = json.loads((res / "summary.json").read_text())
     packets = predict_packets(plan_from_tc((raw / "tc.bin").read_bytes()))
-    colour = {p.key for p in packets if p.filter in COLOUR_FILTERS}
+    colour = {p.key for p in packets if p.filter in FILTER_ORDER}
     level1_stages = ("level0_input", "level1_products")  # colour windows only
     for row in summary["stages"]:
         if row["stage"] == "quicklooks" or (row["stage"] in level1_stages

@@ -21,9 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def check(raw: Path, res: Path) -> dict[str, Any]:
-    """Level-0, level-1 and fault comparisons (see cassis_pipe.pipeline.truth)."""
-    from cassis_pipe.pipeline.common import read_json
-    from cassis_pipe.pipeline.truth import compare_level0, compare_level1, match_faults
+    """Level-0, level-1 and fault comparisons (see cassis_pipe.sim.oracle.truth)."""
+    from cassis_pipe.sim.oracle.truth import compare_level0, compare_level1, match_faults
+    from cassis_pipe.stages._io import read_json
 
     l0 = compare_level0(raw, res / "level0" / "level0.json", res / "level0" / "framelets")
     l1 = compare_level1(raw, res / "level0" / "level0.json", res / "level1" / "calibrate.json",
@@ -38,7 +38,7 @@ def check(raw: Path, res: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cassis_pipe.pipeline.common import PipelineError
+    from cassis_pipe.stages._io import PipelineError
 
     try:
         out = check(args.raw_dir, args.results_dir)

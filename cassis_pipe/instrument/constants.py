@@ -8,6 +8,7 @@ integer values; pixel ``(r, c)`` covers ``[r - 0.5, r + 0.5] x [c - 0.5, c + 0.5
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 DETECTOR_LINES: int = 2048
 """Detector rows (lines)."""
@@ -84,3 +85,16 @@ def filter_by_index(index: int) -> FilterInfo:
     if not 0 <= int(index) < len(FILTER_ORDER):
         raise ValueError(f"window index {index!r} not in 0..3")
     return FILTERS[FILTER_ORDER[int(index)]]
+
+
+AU_KM: float = 149_597_870.7
+"""Astronomical unit in km (IAU 2012)."""
+
+K_TABLE: dict[str, float] = {"PAN": 1.341e-8, "RED": 3.497e-8, "NIR": 3.645e-8, "BLU": 2.658e-8}
+"""Nominal absolute calibration factor per filter (I/F per DN/s at 1 AU; the simulator's
+radiometric truth and the synthetic calibration sets)."""
+
+KERNELS_DIR = Path(__file__).resolve().parents[1] / "data" / "kernels"
+"""SPICE text kernels shipped with the package (SCLK and LSK for time codes)."""
+DEFAULT_SCLK = KERNELS_DIR / "em16_tgo_step_20190823.tsc"
+DEFAULT_LSK = KERNELS_DIR / "naif0012.tls"

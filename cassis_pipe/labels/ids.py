@@ -21,7 +21,10 @@ NON_MARS_PHASE = 900
 MAX_ORBIT = (1 << 17) - 1
 MAX_PHASE = (1 << 9) - 1
 
-_OBS_RE = re.compile(r"^(CRUS|MY3[4-8]|TBD|TEST)_(\d{6})_(\d{3})_([0-3])$")
+#: Observation id 'MY34_002002_211_2' (period_orbit_phase_type) as a regular expression, without
+#: anchors: the one definition the workflow's wildcard constraint and the sheet schema use.
+OBSERVATION_ID_PATTERN = r"(?:CRUS|MY3[4-8]|TBD|TEST)_[0-9]{6}_[0-9]{3}_[0-3]"
+_OBS_RE = re.compile(f"^{OBSERVATION_ID_PATTERN}$")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -76,12 +79,11 @@ def observation_id_to_uid(obs: ObservationId | str) -> int:
 
 def parse_observation_id(s: str) -> ObservationId:
     """'MY34_002002_211_2' -> ObservationId; ValueError for anything else."""
-    m = _OBS_RE.match(s.strip().upper())
-    if m is None:
+    text = s.strip().upper()
+    if _OBS_RE.match(text) is None:
         raise ValueError(f"not a CaSSIS observation id: {s!r}")
-    return ObservationId(
-        OPERATION_PERIODS.index(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
-    )
+    period, orbit, phase, image_type = text.split("_")
+    return ObservationId(OPERATION_PERIODS.index(period), int(orbit), int(phase), int(image_type))
 
 
 def observation_id_string(uid: int, *, on_mars: bool = True) -> str:

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 
 from cassis_pipe.labels.ids import ObservationId, parse_observation_id
 
-FILTERS: tuple[str, ...] = ("PAN", "RED", "NIR", "BLU")
 #: Bern processing-level suffixes seen on real files.
 BERN_LEVELS: dict[str, str] = {"00": "level 0", "B1": "level 1b"}
 PSA_LEVELS: tuple[str, ...] = ("raw", "par", "cal", "der")

@@ -19,7 +19,7 @@ import numpy as np
 from cassis_pipe.codec.errors import JpegLsError
 from cassis_pipe.codec.jpegls import decode, decode_batch
 from cassis_pipe.level0.pseudo import Key, PseudoPacket
-from cassis_pipe.level0.reassemble import COMPLETE, Framelet
+from cassis_pipe.level0.reassemble import COMPLETE, ReassembledFramelet
 
 SOI = b"\xff\xd8"
 MAX_DN = (1 << 14) - 1  # CaSSIS pixels are 14-bit
@@ -53,7 +53,7 @@ def is_jpegls(data: bytes) -> bool:
     return data[:2] == SOI
 
 
-def _meta(fl: Framelet, p: PseudoPacket | None) -> dict[str, Any]:
+def _meta(fl: ReassembledFramelet, p: PseudoPacket | None) -> dict[str, Any]:
     h = fl.header
     m: dict[str, Any] = {
         "uid": fl.uid, "window": fl.window, "sequence": fl.sequence,
@@ -106,7 +106,7 @@ def _decode_jls(streams: list[bytes], threads: int | None) -> list[np.ndarray | 
 
 
 def decompress(
-    framelets: Iterable[Framelet],
+    framelets: Iterable[ReassembledFramelet],
     packets: Mapping[Key, PseudoPacket] | Sequence[PseudoPacket] = (),
     threads: int | None = None,
     byteorder: str = ">",

@@ -108,6 +108,12 @@ class WindowPlan:
             "raw_bytes": self.raw_bytes,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WindowPlan:
+        """Inverse of :meth:`as_dict` (derived fields are recomputed, not read)."""
+        return cls(int(d["counter"]), str(d["filter"]), Window(**d["window"]), int(d["binning"]),
+                   int(d["compression"]), int(d["rows"]), int(d["cols"]))
+
 
 @dataclass(frozen=True, slots=True)
 class ImagingPlan:
@@ -161,6 +167,15 @@ class ImagingPlan:
             "issues": list(self.issues),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ImagingPlan:
+        """Inverse of :meth:`as_dict`."""
+        table = None if d["table"] is None else ParameterTable.from_values(d["table"])
+        return cls(int(d["index"]), int(d["uid"]), bytes.fromhex(d["start_timecode"]),
+                   int(d["table_ref"]), table,
+                   tuple(WindowPlan.from_dict(w) for w in d["windows"]), d["position_mdeg"],
+                   d["tc_offset"], d["move_tc_offset"], tuple(d["issues"]))
+
 
 @dataclass(slots=True)
 class CommandPlan:
@@ -186,6 +201,20 @@ class CommandPlan:
             "tc_rejects": [r.as_dict() for r in self.tc_rejects],
             "issues": list(self.issues),
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CommandPlan:
+        """Inverse of :meth:`as_dict`: the plan as the validate stage wrote it (``plan.json``),
+        so that later stages do not parse tc.bin again. Raises KeyError/ValueError/TypeError
+        on a malformed dict."""
+        return cls(
+            images=[ImagingPlan.from_dict(im) for im in d["images"]],
+            tables={int(k): (None if v is None else ParameterTable.from_values(v))
+                    for k, v in d["tables"].items()},
+            moves=list(d["moves"]), other=list(d["other"]),
+            tc_rejects=[Reject(int(r["offset"]), int(r["length"]), str(r["reason"]))
+                        for r in d["tc_rejects"]],
+            issues=list(d["issues"]), n_commands=int(d["n_commands"]))
 
 
 def table_from_label(label: FrameletLabel) -> ParameterTable:
@@ -318,6 +347,14 @@ def plan_from_tc(data: bytes | bytearray | memoryview,
     """Read a TC stream (concatenated 64-byte frames) and build its plan; TC rejects are kept."""
     res = read_tc_stream(data)
     return build_plan(res.frames, res.offsets, res.rejects, initial_position_mdeg)
+
+
+def plan_from_json(path: str | Path) -> CommandPlan:
+    """The command plan the validate stage wrote (``plan.json``; its ``pseudo_packets`` are
+    ignored: :func:`~cassis_pipe.level0.pseudo.predict_packets` recomputes them)."""
+    import json
+
+    return CommandPlan.from_dict(json.loads(Path(path).read_text()))
 
 
 def plan_from_files(tc_path: str | Path, initial_position_mdeg: int | None = None) -> CommandPlan:

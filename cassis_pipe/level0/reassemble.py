@@ -36,7 +36,7 @@ class Part:
 
 
 @dataclass(slots=True)
-class Framelet:
+class ReassembledFramelet:
     """One reassembled window of one exposure. ``data`` is set only when ``status`` is complete.
 
     ``missing`` lists [start, end) byte ranges of the window data never received; ``conflicts``
@@ -113,7 +113,8 @@ def _add(cov: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
     return merged
 
 
-def assemble_one(frames: Sequence[ScienceFrame], file_offsets: Sequence[int]) -> Framelet:
+def assemble_one(frames: Sequence[ScienceFrame], file_offsets: Sequence[int]
+                 ) -> ReassembledFramelet:
     """Reassemble the parts of one framelet (``frames`` share uid/window/sequence)."""
     first = frames[0]
     conflicts: list[dict[str, Any]] = []
@@ -163,7 +164,7 @@ def assemble_one(frames: Sequence[ScienceFrame], file_offsets: Sequence[int]) ->
     else:
         status = COMPLETE
     data = bytes(buf) if status == COMPLETE else None
-    return Framelet(first.uid, first.window, first.sequence, status, total, data, first,
+    return ReassembledFramelet(first.uid, first.window, first.sequence, status, total, data, first,
                     parts, dups, missing, conflicts)
 
 
@@ -186,7 +187,7 @@ def group_frames(
 
 def reassemble(
     frames: Sequence[ScienceFrame], offsets: Sequence[int], science_only: bool = True
-) -> dict[Key, Framelet]:
+) -> dict[Key, ReassembledFramelet]:
     """Every framelet found in ``frames`` (``offsets`` = file byte offsets), sorted by key."""
     groups = group_frames(frames, offsets, science_only)
     return {k: assemble_one(*groups[k]) for k in sorted(groups)}

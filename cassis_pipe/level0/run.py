@@ -45,7 +45,7 @@ class Level0Result:
 
 def process_level0(
     science: bytes,
-    tc: bytes,
+    tc: bytes | CommandPlan,
     threads: int | None = None,
     raw_ratio_ids: Collection[int] = DEFAULT_RAW_RATIO_IDS,
     compression_word: int | None = None,
@@ -53,8 +53,9 @@ def process_level0(
     initial_position_mdeg: int | None = None,
     time_tolerance_s: float = 1e-4,
 ) -> Level0Result:
-    """Run the level-0 chain on the bytes of science.bin and tc.bin (see docs/level0.md)."""
-    plan = plan_from_tc(tc, initial_position_mdeg)
+    """Run the level-0 chain on the bytes of science.bin and tc.bin, or on science.bin and the
+    command plan already parsed from tc.bin (see docs/level0.md)."""
+    plan = tc if isinstance(tc, CommandPlan) else plan_from_tc(tc, initial_position_mdeg)
     rep, _, packets = validate_bytes(science, plan, raw_ratio_ids, compression_word,
                                      max_frame_data, time_tolerance_s)
     dec = decompress(rep.framelets.values(), packets, threads=threads)

@@ -26,7 +26,7 @@ from cassis_pipe.level0.pseudo import (
     packet_index,
     predict_packets,
 )
-from cassis_pipe.level0.reassemble import COMPLETE, Framelet, reassemble
+from cassis_pipe.level0.reassemble import COMPLETE, ReassembledFramelet, reassemble
 from cassis_pipe.level0.wire import container_end, field_offsets, peek_header
 from cassis_pipe.telemetry.errors import StreamResult
 from cassis_pipe.telemetry.science import ScienceFrame
@@ -45,7 +45,7 @@ class ValidationReport:
     expected_framelets: int
     frames: int
     reject_bytes: int
-    framelets: dict[Key, Framelet]
+    framelets: dict[Key, ReassembledFramelet]
     lists: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {n: [] for n in LIST_NAMES})
 

@@ -13,11 +13,10 @@ is written by one thread per framelet pass, framelets are applied in list order)
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..geometry.camera import FrameCamera
+from ..model import Framelet
 from .grid import DEFAULT_PIXEL_M, MapGrid, grid_for_footprints
 from .mosaic_kernel import mosaic_nearest, stackable
 from .projections import Projection
@@ -32,19 +31,9 @@ from .resample import (
 METHODS = ("nearest_centre", "feather")
 
 
-@dataclass(frozen=True, eq=False)
-class Framelet:
-    """One framelet: window image (lines, samples), its camera (with the window attached, so
-    image coordinates are window-image coordinates) and an optional validity mask (True =
-    valid)."""
-
-    image: np.ndarray
-    camera: FrameCamera
-    mask: np.ndarray | None = None
-
-    def footprint(self, per_side: int = 33) -> np.ndarray:
-        """Body-fixed km points (n, 3) of the framelet's outer edge."""
-        return footprint_outline(self.camera, np.shape(self.image), per_side)
+def footprint(f: Framelet, per_side: int = 33) -> np.ndarray:
+    """Body-fixed km points (n, 3) of a framelet's outer edge."""
+    return footprint_outline(f.camera, np.shape(f.image), per_side)
 
 
 def common_grid(bands: Iterable[Sequence[Framelet]], pixel: float = DEFAULT_PIXEL_M,
@@ -54,7 +43,7 @@ def common_grid(bands: Iterable[Sequence[Framelet]], pixel: float = DEFAULT_PIXE
     an observation are co-registered pixel for pixel (``outlines``: the framelets'
     footprints in the same order, if already computed)."""
     fps = (list(outlines) if outlines is not None
-           else [f.footprint() for band in bands for f in band])
+           else [footprint(f) for band in bands for f in band])
     fps = [fp for fp in fps if np.isfinite(fp).all()]
     if not fps:
         raise ValueError("no framelet footprint lies fully on Mars")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
+from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.products.crs import MapProjection
 from cassis_pipe.products.errors import ProductError
 
@@ -21,7 +22,6 @@ PROCESSING_LEVELS: dict[str, str] = {
 }
 
 #: CaSSIS filters.
-FILTERS = ("PAN", "RED", "NIR", "BLU")
 
 #: filter -> (centre wavelength nm, bandwidth nm or None). PAN from the flown PSA label, RED from
 #: the flown ISIS export label, BLU and NIR centres from the data-handling paper (no bandwidth).
@@ -172,8 +172,8 @@ class ProductMeta:
             raise ProductError(
                 f"modification_date must be YYYY-MM-DD, not {self.modification_date!r}"
             )
-        if self.filter_name is not None and self.filter_name not in FILTERS:
-            raise ProductError(f"filter must be one of {FILTERS}, not {self.filter_name!r}")
+        if self.filter_name is not None and self.filter_name not in FILTER_ORDER:
+            raise ProductError(f"filter must be one of {FILTER_ORDER}, not {self.filter_name!r}")
         if self.exposure_duration_s is not None and not self.exposure_duration_s > 0:
             raise ProductError("exposure duration must be positive seconds")
         check_text(self.title, "title")

@@ -23,20 +23,9 @@ import numpy as np
 
 from ..geometry.camera import FrameCamera
 from ..geometry.ellipsoid import HeightFn
+from ..model import Framelet
 from .correlate import RegistrationError, Shift, measure_shift
 from .resample import node_positions, resample_through_nodes, upsample_grid
-
-
-@dataclass(frozen=True, eq=False)
-class Framelet:
-    """One filter window of one exposure: ``image`` in window-image coordinates (float, NaN =
-    invalid) and its camera (window attached, commanded angle, offset 0)."""
-
-    filter: str
-    index: int
-    """Exposure number within the observation (0-based)."""
-    image: np.ndarray
-    camera: FrameCamera
 
 
 @dataclass(frozen=True)
@@ -159,7 +148,7 @@ def _match_pairs(framelets: Sequence[Framelet], refs: list[int], reference: str,
             if r not in grounds:    # the reference nodes' ground, once per framelet
                 grounds[r] = _ground_nodes(fr.camera.with_rotation_offset(0.0), fr.image.shape, 32)
             pool = cands if lag is None else [
-                k for k in cands if abs(framelets[k].index - fr.index - lag) <= 2]
+                k for k in cands if abs(framelets[k].exposure - fr.exposure - lag) <= 2]
             best: Pair | None = None
             for k in pool:
                 fo = framelets[k]
@@ -169,7 +158,7 @@ def _match_pairs(framelets: Sequence[Framelet], refs: list[int], reference: str,
                     best = Pair(r, k, frac)
             if best is not None:
                 pairs.append(best)
-                lag = framelets[best.other].index - fr.index
+                lag = framelets[best.other].exposure - fr.exposure
     return pairs
 
 

@@ -95,23 +95,44 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
+def _replace(path: Path, rows: list[OffsetRecord]) -> None:
+    """Write ``rows`` to ``path`` atomically (temporary file, fsync, rename); caller locks."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(_render(rows))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _sorted(rows: list[OffsetRecord]) -> list[OffsetRecord]:
+    return sorted(rows, key=lambda r: (r.utc, r.observation_id))
+
+
 def record_offset(path: str | Path, record: OffsetRecord) -> list[OffsetRecord]:
     """Insert or replace ``record`` (keyed by observation id) in the history at ``path``,
     keeping rows sorted by (utc, observation_id). Returns the new content."""
     path = Path(path)
     with _locked(path):
         rows = [r for r in read_history(path) if r.observation_id != record.observation_id]
-        rows.append(record)
-        rows.sort(key=lambda r: (r.utc, r.observation_id))
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(_render(rows))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        rows = _sorted([*rows, record])
+        _replace(path, rows)
+    return rows
+
+
+def write_history(path: str | Path, records: list[OffsetRecord]) -> list[OffsetRecord]:
+    """The history at ``path`` made of exactly ``records`` (one per observation id, sorted by
+    (utc, observation_id)), written under the same lock and atomically. Returns the rows."""
+    path = Path(path)
+    ids = [r.observation_id for r in records]
+    if len(set(ids)) != len(ids):
+        raise HistoryError(f"{path}: an observation appears twice in the offset history")
+    rows = _sorted(list(records))
+    with _locked(path):
+        _replace(path, rows)
     return rows

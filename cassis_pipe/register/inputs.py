@@ -15,7 +15,7 @@ from ..geometry.builder import window_from_isd
 from ..geometry.camera import FrameCamera
 from ..geometry.isd import Isd
 from ..instrument.detector import Window
-from .fringing import Framelet
+from ..model import Framelet
 
 
 def framelet_camera(isd: Isd, et: float | None = None, window: Window | None = None

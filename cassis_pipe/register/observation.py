@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .fringing import Framelet
+from ..model import Framelet
 from .history import OffsetRecord, record_offset
 from .rotation import OffsetSearch, find_rotation_offset, plot_curve
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def register_observation(framelets: Sequence[Framelet], observation_id: str, utc: str,
-                         commanded_rotation_deg: float, history_path: str | Path,
+                         commanded_rotation_deg: float, history_path: str | Path | None,
                          plot_path: str | Path | None = None, **search: Any) -> OffsetSearch:
     """Find the rotation offset of one observation (``search`` keywords go to
     :func:`.rotation.find_rotation_offset`), log it, record it in the offset history CSV
@@ -32,8 +32,10 @@ def register_observation(framelets: Sequence[Framelet], observation_id: str, utc
              d["offset_sigma_deg"], commanded_rotation_deg, res.cost_px2, res.n_pairs,
              d["n_pairs_total"], d["n_evaluations"], d["elapsed_s"],
              " (AT SEARCH EDGE)" if d["at_search_edge"] else "")
-    record_offset(history_path, OffsetRecord(observation_id, utc, float(commanded_rotation_deg),
-                                             res.offset_deg, res.cost_px2, res.n_pairs))
+    if history_path is not None:
+        record_offset(history_path, OffsetRecord(observation_id, utc,
+                                                 float(commanded_rotation_deg), res.offset_deg,
+                                                 res.cost_px2, res.n_pairs))
     if plot_path is not None:
         plot_curve(res.curve, plot_path, res.offset_deg,
                    f"{observation_id}: rotation offset {res.offset_deg:+.3f} deg")

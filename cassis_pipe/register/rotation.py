@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..geometry.ellipsoid import HeightFn
+from ..model import Framelet
 from .correlate import smooth
-from .fringing import Framelet, FringingResult, Pair, PairShift, fringing_cost, select_pairs
+from .fringing import FringingResult, Pair, PairShift, fringing_cost, select_pairs
 
 
 @dataclass

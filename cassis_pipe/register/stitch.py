@@ -20,8 +20,8 @@ import numpy as np
 from numba import njit
 
 from ..geometry.camera import FrameCamera
+from ..model import Framelet
 from .correlate import RegistrationError, measure_shift, smooth
-from .fringing import Framelet
 from .resample import _column_taps, _keys, node_positions, shift_cubic
 
 
@@ -300,7 +300,7 @@ def filter_offsets(framelets: Sequence[Framelet], node_step_px: int = 32,
     names = {f.filter for f in framelets}
     if len(names) > 1:
         raise ValueError(f"framelets of several filters: {sorted(names)}")
-    fl = sorted(framelets, key=lambda f: f.index)
+    fl = sorted(framelets, key=lambda f: f.exposure)
     cams = [f.camera.with_rotation_offset(rotation_offset_deg) for f in fl]
     return fl, predict_offsets(cams, [f.image.shape for f in fl], node_step_px)
 

@@ -17,7 +17,8 @@ import numpy as np
 from astropy.io import fits
 from scipy.ndimage import gaussian_filter1d
 
-from cassis_pipe.sim.config import FILTERS, K_TABLE, DetectorConfig
+from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
+from cassis_pipe.sim.config import DetectorConfig
 
 BAD_DEAD = 1
 BAD_HOT = 2
@@ -105,7 +106,7 @@ def write_calibration(out: Path, truth: DetectorTruth, det: DetectorConfig, vers
                 common + [("BUNIT", "1", "0 good, 1 dead, 2 hot")])
     ktab = {"version": version, "unit": "(I/F) s / (DN AU^2)",
             "relation": "I/F = K * r_h^2 * DN / t_exp",
-            "K": {f: K_TABLE[f] for f in FILTERS}}
+            "K": {f: K_TABLE[f] for f in FILTER_ORDER}}
     (d / "k_table.json").write_text(json.dumps(ktab, indent=2, sort_keys=True) + "\n")
     files = {}
     for name, kind in (("master_bias.fits", "bias"), ("master_flat.fits", "flat"),

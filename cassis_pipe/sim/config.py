@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
+from cassis_pipe.instrument.constants import FILTER_ORDER
+
 #: filter names in window order (window counter 0..3 as in the flown files)
-FILTERS: tuple[str, ...] = ("PAN", "RED", "NIR", "BLU")
 #: effective wavelengths of the four bands in nm
 BAND_NM: dict[str, float] = {"BLU": 497.0, "PAN": 677.0, "RED": 835.0, "NIR": 940.0}
 #: absolute calibration constants K in (I/F) * s / (DN * AU^2) (README of the flown files)
-K_TABLE: dict[str, float] = {"PAN": 1.341e-8, "RED": 3.497e-8, "NIR": 3.645e-8, "BLU": 2.658e-8}
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def validate(cfg: SimConfig) -> SimConfig:
         raise ValueError(f"t_exp_units {ic.t_exp_units} not in 1..65535")
     if not 0.0 <= ic.overlap < 0.9:
         raise ValueError(f"overlap {ic.overlap} not in [0, 0.9)")
-    if not 1 <= len(ic.windows) <= 6 or [w.name for w in ic.windows[:4]] != list(FILTERS):
+    if not 1 <= len(ic.windows) <= 6 or [w.name for w in ic.windows[:4]] != list(FILTER_ORDER):
         raise ValueError("windows: 1..6 windows, the first four PAN, RED, NIR, BLU")
     for w in ic.windows:
         if not (0 <= w.row0 <= w.row1 < 2048 and 0 <= w.col0 <= w.col1 < 2048):

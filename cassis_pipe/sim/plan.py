@@ -17,6 +17,7 @@ import numpy as np
 from cassis_pipe.geometry.builder import build_isd, tel_from_j2000
 from cassis_pipe.geometry.interp import matrix_to_quat
 from cassis_pipe.geometry.isd import Isd
+from cassis_pipe.instrument.constants import AU_KM
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.instrument.frames import default_frames, frame_rotation
 from cassis_pipe.labels.ids import ObservationId, observation_id_to_uid, orbit_phase_from_latitude
@@ -31,7 +32,6 @@ from cassis_pipe.sim.orbit import (
 )
 from cassis_pipe.telemetry.timecode import encode_timecode, timecode_to_et
 
-AU_KM = 149597870.7
 T_EXP_UNIT_S = 9.6e-6
 #: Mars pole and prime meridian (pck00010): RA, Dec (deg, + rate per century), W (deg, deg/day)
 POLE_RA = (317.68143, -0.1061)

@@ -13,8 +13,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from cassis_pipe.geometry.camera import FrameCamera
+from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
 from cassis_pipe.sim.calibration import DetectorTruth, straylight_pattern
-from cassis_pipe.sim.config import FILTERS, K_TABLE, SimConfig, WindowConfig
+from cassis_pipe.sim.config import SimConfig, WindowConfig
 from cassis_pipe.sim.orbit import surface_point
 from cassis_pipe.sim.plan import ImagePlan, Plan
 from cassis_pipe.sim.radiometry import bin2x2, dn_per_iof, expose
@@ -43,7 +44,7 @@ def scene_origin_frame(cfg: SimConfig) -> np.ndarray:
 
 
 def scene_iof(cfg: SimConfig, plan: Plan, pts_m: np.ndarray) -> np.ndarray:
-    """Scene I/F (N, 4) at body-fixed points (m), bands in FILTERS order."""
+    """Scene I/F (N, 4) at body-fixed points (m), bands in FILTER_ORDER order."""
     radii = np.array(cfg.orbit.mars_radii_km) * 1000.0
     return render_iof(np.ascontiguousarray(pts_m), plan.sun_bf, scene_origin_frame(cfg), radii,
                       cfg.seed, cfg.scene.ice, cfg.scene.crater_density,
@@ -88,8 +89,8 @@ def window_dn(cfg: SimConfig, plan: Plan, det: DetectorTruth, stray: Straylight,
     w = cfg.imaging.windows[wi]
     sl = (slice(w.row0, w.row1 + 1), slice(w.col0, w.col1 + 1))
     shape = (w.row1 - w.row0 + 1, w.col1 - w.col0 + 1)
-    if w.name in FILTERS:
-        band = FILTERS.index(w.name)
+    if w.name in FILTER_ORDER:
+        band = FILTER_ORDER.index(w.name)
         iof = scene_iof(cfg, plan, window_ground_m(cam, w))[:, band].reshape(shape)
         if cfg.detector.psf_sigma_px > 0:
             iof = gaussian_filter(iof, cfg.detector.psf_sigma_px, mode="nearest")

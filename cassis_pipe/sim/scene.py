@@ -10,7 +10,7 @@ raised rims, dune trains) with colour units (bright dust, intermediate, dark bas
 olivine-bearing, optional ice) mixed by low-frequency noise. I/F is Lambertian:
 ``I/F = A_band * (max(0, n . s) + 0.02) * texture``, n the normal of the height field on the
 spheroid, s the unit vector to the Sun, 0.02 diffuse sky light. Bands are ordered as
-:data:`config.FILTERS` (PAN, RED, NIR, BLU). The same kernel renders framelet ground points and
+:data:`config.FILTER_ORDER` (PAN, RED, NIR, BLU). The same kernel renders framelet ground points and
 truth map grids.
 """
 

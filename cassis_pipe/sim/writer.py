@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from cassis_pipe.geometry.isd import write_isd
+from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
 from cassis_pipe.sim.calibration import make_detector, write_calibration
 from cassis_pipe.sim.codec import compress_window, near_for_ratio_id
-from cassis_pipe.sim.config import FILTERS, K_TABLE, SimConfig, config_to_dict
+from cassis_pipe.sim.config import SimConfig, config_to_dict
 from cassis_pipe.sim.faults import apply_faults
 from cassis_pipe.sim.orbit import latlon_deg
 from cassis_pipe.sim.plan import Plan, make_plan, window_isd
@@ -93,11 +94,12 @@ def write_truth_maps(cfg: SimConfig, plan: Plan, out: Path) -> dict:
     iof = scene_iof(cfg, plan, cells)
     d = out / "truth" / "maps"
     d.mkdir(parents=True, exist_ok=True)
-    for b, f in enumerate(FILTERS):
+    for b, f in enumerate(FILTER_ORDER):
         band = np.full(grid.rows * grid.cols, np.nan, np.float32)
         band[flat] = iof[:, b]
         np.save(d / f"iof_{f}.npy", band.reshape(grid.rows, grid.cols))
-    info = {**grid.as_dict(), "detector_gsd_m": gsd_m, "files": [f"iof_{f}.npy" for f in FILTERS]}
+    info = {**grid.as_dict(), "detector_gsd_m": gsd_m,
+            "files": [f"iof_{f}.npy" for f in FILTER_ORDER]}
     _dump(d / "grid.json", info)
     return info
 
@@ -126,7 +128,7 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
         (out / "geometry").mkdir(exist_ok=True)
         write_isd(image.isd, out / "geometry" / f"{image.obs_id}.json")
         for w in ic.windows:
-            if w.name in FILTERS:
+            if w.name in FILTER_ORDER:
                 write_isd(window_isd(cfg, plan, image, w),
                           out / "geometry" / f"{image.obs_id}_{w.name}.json")
         stray = image_straylight(cfg, plan, image)
@@ -154,7 +156,7 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
             image.angle_true_deg, "exposure_sclk_s": image.sclk_s.tolist(),
             "exposure_et": image.et.tolist(), "geometry": f"geometry/{image.obs_id}.json",
             "window_geometry": {w.name: f"geometry/{image.obs_id}_{w.name}.json"
-                                for w in ic.windows if w.name in FILTERS},
+                                for w in ic.windows if w.name in FILTER_ORDER},
             "straylight": {"pattern": f"truth/straylight/{image.obs_id}.npy",
                            "centre_rc": list(stray.centre_rc),
                            "amplitude_dn": stray.amplitude_dn.tolist()},
@@ -184,7 +186,7 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
         "orbit_elements": asdict(plan.elements),
         "parameter_table": table.values(),
         "dn_per_iof": {f: dn_per_iof(plan.t_exp_s, K_TABLE[f], oc.heliocentric_au)
-                       for f in FILTERS},
+                       for f in FILTER_ORDER},
         "near": {w.name: near_for_ratio_id(w.comp_ratio_id) for w in ic.windows},
         "images": images_info,
         "calibration": {"dir": f"calibration/{cfg.calibration_version}", "manifest": manifest},

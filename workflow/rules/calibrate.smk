@@ -1,12 +1,13 @@
-# Stage 4: radiometric calibration -> level-1 I/F framelets and quick-looks.
+# Radiometric calibration -> level-1 I/F framelets and quick-looks.
 
 
 rule calibrate:
     input:
-        level0_json=f"{RESULTS}/{{obs}}/level0/level0.json",
-        level0_dir=f"{RESULTS}/{{obs}}/level0/framelets",
-        tc=raw_tc,
+        level0=rules.level0.output.stage,
+        level0_dir=rules.level0.output.products,
+        plan=rules.validate.output.plan,
         calibration=calibration_input,
+        isd=geometry_isd,
     output:
         products=directory(f"{RESULTS}/{{obs}}/level1/framelets"),
         quicklook=report(
@@ -19,18 +20,17 @@ rule calibrate:
         stage=f"{RESULTS}/{{obs}}/level1/calibrate.json",
     params:
         calibration_dir=calibration_dir,
-        geometry_dir=geometry_dir,
         heliocentric_au=heliocentric_au,
-        straylight_order=CALIB.get("straylight_order", 1),
-        quicklook_max_side=CALIB.get("quicklook_max_side", 1024),
+        straylight_order=CALIB["straylight_order"],
+        quicklook_max_side=CALIB["quicklook_max_side"],
         expand_binned=EXPAND_BINNED,
     log:
         f"{LOGS}/{{obs}}/calibrate.log",
     benchmark:
         f"{BENCH}/{{obs}}/calibrate.tsv"
-    threads: threads_for("calibrate", 2)
+    threads: threads_for("calibrate")
     resources:
-        mem_mb=mem("calibrate", 3000),
+        mem_mb=mem("calibrate"),
     conda:
         "../../environment.yml"
     script:

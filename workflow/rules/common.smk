@@ -1,14 +1,17 @@
-# Helpers shared by every rule: configuration and observation sheet (validated), paths, targets,
-# input functions (no lambdas in the rules).
+# Helpers shared by every rule: configuration and observation sheet (validated; the config
+# schema is the one source of defaults), paths, targets, input functions (no lambdas in rules).
 import csv
 from pathlib import Path
 
 from snakemake.utils import validate
 
+from cassis_pipe.labels.ids import OBSERVATION_ID_PATTERN
+
 
 validate(config, schema="../schemas/config.schema.yaml")
 
 REPO = Path(workflow.basedir)
+
 
 def repo_path(path):
     """A configured path: as given if it exists from the working directory, else from the repo."""
@@ -18,9 +21,20 @@ def repo_path(path):
     return str(REPO / p)
 
 
+def _geometry_provider(row):
+    """The sheet's geometry provider, or its default: file for simulated rows and where
+    <raw_dir>/geometry/<observation id>.json exists, else none."""
+    if "geometry" in row:
+        return row["geometry"]
+    if "raw_dir" not in row:
+        return "none"
+    isd = Path(row["raw_dir"], "geometry", f"{row['observation_id']}.json")
+    return "file" if row["simulate"] or isd.is_file() else "none"
+
+
 def _read_sheet(path):
     """Rows of the observation sheet as dicts (empty cells dropped), validated; booleans
-    parsed; ids unique."""
+    parsed; ids unique; the geometry provider resolved."""
     rows = {}
     with open(path, newline="") as fh:
         for row in csv.DictReader(
@@ -34,6 +48,7 @@ def _read_sheet(path):
                 raise ValueError(f"{row['observation_id']}: simulate=true needs a raw_dir")
             if row["observation_id"] in rows:
                 raise ValueError(f"duplicate observation id {row['observation_id']} in {path}")
+            row["geometry"] = _geometry_provider(row)
             rows[row["observation_id"]] = row
     return rows
 
@@ -42,20 +57,21 @@ SHEET = _read_sheet(repo_path(config["observations"]))
 # rows starting from raw telemetry, and rows starting from Bern level-1b framelets (bern.smk)
 OBSERVATIONS = {o: row for o, row in SHEET.items() if "raw_dir" in row}
 BERN_L1B = {o: row for o, row in SHEET.items() if "level1b_dir" in row}
-RESULTS = config.get("results_dir", "results")
-LOGS = config.get("logs_dir", "logs")
-BENCH = config.get("benchmarks_dir", "benchmarks/out")
-CALDIR = config.get("calibration_dir", "resources/calibration")
+# rows with geometry: level 2 is planned for them
+MAPPED = [o for o, row in OBSERVATIONS.items() if row["geometry"] != "none"]
+RESULTS = config["results_dir"]
+LOGS = config["logs_dir"]
+BENCH = config["benchmarks_dir"]
 SIM = config["simulation"]
-SIMROOT = SIM.get("raw_root", "resources/sample/raw")
+SIMROOT = SIM["raw_root"]
 SIMULATED = [o for o, row in OBSERVATIONS.items() if row["simulate"]]
 SCLK = repo_path(config["kernels"]["sclk"])
 LSK = repo_path(config["kernels"]["lsk"])
 KERNELS_DIR = str(Path(SCLK).parent)  # the simulator wants its SCLK and LSK in one directory
-LEVEL0 = config.get("level0", {})
-CALIB = config.get("calibration", {})
-_EXPAND = CALIB.get("expand_binned", "bilinear")
-EXPAND_BINNED = None if _EXPAND == "none" else _EXPAND
+LEVEL0 = config["level0"]
+CALIB = config["calibration"]
+EXPAND_BINNED = None if CALIB["expand_binned"] == "none" else CALIB["expand_binned"]
+LEVEL2 = config["level2"]
 
 for _obs in SIMULATED:
     if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):
@@ -66,7 +82,7 @@ for _obs in SIMULATED:
 
 
 wildcard_constraints:
-    obs=r"(MY[0-9]{2}|CRUS)_[0-9]{6}_[0-9]{3}_[0-9]",
+    obs=OBSERVATION_ID_PATTERN,
 
 
 def raw_dir(obs):
@@ -74,24 +90,28 @@ def raw_dir(obs):
     return str(Path(OBSERVATIONS[obs]["raw_dir"]))
 
 
-def raw_file(wildcards, name):
-    return f"{raw_dir(wildcards.obs)}/{name}"
-
-
 def raw_science(wildcards):
-    return raw_file(wildcards, "science.bin")
+    return f"{raw_dir(wildcards.obs)}/science.bin"
 
 
 def raw_tc(wildcards):
-    return raw_file(wildcards, "tc.bin")
+    return f"{raw_dir(wildcards.obs)}/tc.bin"
 
 
-def raw_hk(wildcards):
-    return raw_file(wildcards, "hk.bin")
+def geometry_source(wildcards):
+    """What rule geometry reads: the file provider's ISD in the raw directory."""
+    row = OBSERVATIONS[wildcards.obs]
+    if row["geometry"] == "file":
+        return f"{raw_dir(wildcards.obs)}/geometry/{wildcards.obs}.json"
+    raise ValueError(f"observation {wildcards.obs}: no geometry (sheet geometry={row['geometry']})")
 
 
-def geometry_dir(wildcards):
-    return raw_file(wildcards, "geometry")
+def geometry_isd(wildcards):
+    """The geometry stage's ISD of an observation with geometry, else nothing (level 1 then
+    takes the Sun distance from the sheet)."""
+    if OBSERVATIONS[wildcards.obs]["geometry"] == "none":
+        return []
+    return f"{RESULTS}/{wildcards.obs}/geometry/{wildcards.obs}.json"
 
 
 def sim_config(wildcards):
@@ -100,12 +120,18 @@ def sim_config(wildcards):
     return [repo_path(path)] if path else []
 
 
+def first_sim_config(wildcards):
+    """The simulator YAML path, or None."""
+    paths = sim_config(wildcards)
+    return paths[0] if paths else None
+
+
 def calibration_dir(wildcards):
     """Version directory of an observation's calibration files (sheet column calibration_dir,
     else <raw_dir>/calibration for simulated rows, else the config's calibration_dir)."""
     row = OBSERVATIONS[wildcards.obs]
     base = row.get("calibration_dir") or (
-        f"{raw_dir(wildcards.obs)}/calibration" if row["simulate"] else CALDIR
+        f"{raw_dir(wildcards.obs)}/calibration" if row["simulate"] else config["calibration_dir"]
     )
     return f"{base}/{row['calibration_version']}"
 
@@ -114,7 +140,7 @@ def calibration_input(wildcards):
     """What the calibration files come from: the simulation, or the manifest on disk."""
     row = OBSERVATIONS[wildcards.obs]
     if row["simulate"] and not row.get("calibration_dir"):
-        return raw_file(wildcards, "simulate.json")
+        return f"{raw_dir(wildcards.obs)}/simulate.json"
     return f"{calibration_dir(wildcards)}/manifest.json"
 
 
@@ -124,29 +150,10 @@ def heliocentric_au(wildcards):
     return float(value) if value else None
 
 
-def threads_for(rule_name, default=1):
-    """Threads of a rule from config['threads']."""
-    return int(config.get("threads", {}).get(rule_name, default))
-
-
-def mem(rule_name, default=2000):
-    """Memory request (MB) of a rule from config['mem_mb']."""
-    return int(config.get("mem_mb", {}).get(rule_name, default))
-
-
-def all_targets():
-    """Every final product of every observation in the sheet (the validation summaries)."""
-    return [f"{RESULTS}/{obs}/summary.json" for obs in OBSERVATIONS]
-
-
-# Observation ids the simulate rule may produce (a pattern that never matches when none).
-SIMULATED_RE = "|".join(SIMULATED) if SIMULATED else "(?!x)x"
-
-
-def first_sim_config(wildcards):
-    """The simulator YAML path, or None."""
-    paths = sim_config(wildcards)
-    return paths[0] if paths else None
+def truth_json(wildcards):
+    """The simulator's truth summary of a simulated observation (its truth/ directory holds
+    the truth maps the accuracy stage reads next to it)."""
+    return f"{raw_dir(wildcards.obs)}/truth/truth.json"
 
 
 def level1b_dir(wildcards):
@@ -155,6 +162,38 @@ def level1b_dir(wildcards):
     return repo_path(BERN_L1B[wildcards.obs]["level1b_dir"])
 
 
-def bern_targets():
-    """Stage JSON of every Bern level-1b row (the assembled exposures, bern.smk)."""
-    return [f"{RESULTS}/{obs}/level1b/bern.json" for obs in BERN_L1B]
+def threads_for(rule_name):
+    """Threads of a rule from config['threads'] (1 when not given)."""
+    return int(config["threads"].get(rule_name, 1))
+
+
+def mem(rule_name):
+    """Memory request (MB) of a rule from config['mem_mb'] (2000 when not given)."""
+    return int(config["mem_mb"].get(rule_name, 2000))
+
+
+# Observation ids the simulate rule may produce (a pattern that never matches when none).
+SIMULATED_RE = "|".join(SIMULATED) if SIMULATED else "(?!x)x"
+
+
+def all_targets():
+    """Every final product of every observation in the sheet: the summaries, the level-2
+    stage JSONs of observations with geometry (accuracy for simulated ones), the offset
+    history, and the assembled Bern level-1b rows."""
+    out = [f"{RESULTS}/{obs}/summary.json" for obs in OBSERVATIONS]
+    out += [f"{RESULTS}/{obs}/level2/map.json" for obs in MAPPED]
+    out += [f"{RESULTS}/{obs}/level1c/stitch.json" for obs in MAPPED]
+    out += [f"{RESULTS}/{obs}/level2/accuracy.json" for obs in SIMULATED if obs in MAPPED]
+    out += [LEVEL2["offset_history"]] if MAPPED else []
+    out += [f"{RESULTS}/{obs}/level1b/bern.json" for obs in BERN_L1B]
+    return out
+
+
+def rotation_stages(wildcards):
+    """Rotation stage JSON of every observation with geometry (rule offset_history)."""
+    return [f"{RESULTS}/{obs}/level2/rotation.json" for obs in MAPPED]
+
+
+def geometry_provider(wildcards):
+    """The observation's geometry provider (sheet column geometry, resolved)."""
+    return OBSERVATIONS[wildcards.obs]["geometry"]

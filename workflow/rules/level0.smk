@@ -1,4 +1,5 @@
-# Stages 1-3: command plan and packet validation; reassembly and decompression -> level 0.
+# Command plan and packet validation (the one parse of tc.bin); reassembly and decompression
+# -> level 0.
 
 
 rule validate:
@@ -11,16 +12,15 @@ rule validate:
         text=f"{RESULTS}/{{obs}}/validation/validation.txt",
         stage=f"{RESULTS}/{{obs}}/validation/validate.json",
     params:
-        out_dir=f"{RESULTS}/{{obs}}/validation",
-        raw_ratio_ids=LEVEL0.get("raw_ratio_ids", [0]),
-        time_tolerance_s=LEVEL0.get("time_tolerance_s", 1e-4),
+        raw_ratio_ids=LEVEL0["raw_ratio_ids"],
+        time_tolerance_s=LEVEL0["time_tolerance_s"],
     log:
         f"{LOGS}/{{obs}}/validate.log",
     benchmark:
         f"{BENCH}/{{obs}}/validate.tsv"
-    threads: threads_for("validate", 1)
+    threads: threads_for("validate")
     resources:
-        mem_mb=mem("validate", 1000),
+        mem_mb=mem("validate"),
     conda:
         "../../environment.yml"
     script:
@@ -30,22 +30,22 @@ rule validate:
 rule level0:
     input:
         science=raw_science,
-        tc=raw_tc,
+        plan=rules.validate.output.plan,
     output:
         products=directory(f"{RESULTS}/{{obs}}/level0/framelets"),
         stage=f"{RESULTS}/{{obs}}/level0/level0.json",
     params:
         sclk=SCLK,
         lsk=LSK,
-        raw_ratio_ids=LEVEL0.get("raw_ratio_ids", [0]),
-        time_tolerance_s=LEVEL0.get("time_tolerance_s", 1e-4),
+        raw_ratio_ids=LEVEL0["raw_ratio_ids"],
+        time_tolerance_s=LEVEL0["time_tolerance_s"],
     log:
         f"{LOGS}/{{obs}}/level0.log",
     benchmark:
         f"{BENCH}/{{obs}}/level0.tsv"
-    threads: threads_for("level0", 2)
+    threads: threads_for("level0")
     resources:
-        mem_mb=mem("level0", 2000),
+        mem_mb=mem("level0"),
     conda:
         "../../environment.yml"
     script:

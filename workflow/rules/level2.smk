@@ -1,14 +1,13 @@
-# Level 2: rotation-offset search -> stitched strips -> map products -> accuracy (simulated).
-# Needs common.smk and level2_common.smk (included before this file) and the level-1 outputs of
-# calibrate.smk. See docs/pipeline2.md.
+# Level 2: rotation-offset search -> offset history, stitched strips, map products -> accuracy
+# against the simulator's truth (simulated rows). Only for rows with geometry (common.smk).
 
 
 rule rotation:
     input:
-        level0_json=f"{RESULTS}/{{obs}}/level0/level0.json",
-        calibrate_json=f"{RESULTS}/{{obs}}/level1/calibrate.json",
-        level1_dir=f"{RESULTS}/{{obs}}/level1/framelets",
-        tc=raw_tc,
+        level0=rules.level0.output.stage,
+        calibrate=rules.calibrate.output.stage,
+        level1_dir=rules.calibrate.output.products,
+        isd=rules.geometry.output.isd,
     output:
         stage=f"{RESULTS}/{{obs}}/level2/rotation.json",
         plot=report(
@@ -18,55 +17,72 @@ rule rotation:
             subcategory="{obs}",
         ),
     params:
-        geometry_dir=geometry_dir,
-        history=L2_HISTORY,
         sclk=SCLK,
         lsk=LSK,
     log:
         f"{LOGS}/{{obs}}/rotation.log",
     benchmark:
         f"{BENCH}/{{obs}}/rotation.tsv"
-    threads: threads_for("rotation", 2)
+    threads: threads_for("rotation")
     resources:
-        mem_mb=mem("rotation", 2000),
+        mem_mb=mem("rotation"),
     conda:
         "../../environment.yml"
     script:
-        "../scripts/level2_rotation.py"
+        "../scripts/rotation.py"
+
+
+rule offset_history:
+    input:
+        rotation_stages,
+    output:
+        LEVEL2["offset_history"],
+    log:
+        f"{LOGS}/offset_history.log",
+    benchmark:
+        f"{BENCH}/offset_history.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/offset_history.py"
 
 
 rule stitch:
     input:
-        level0_json=f"{RESULTS}/{{obs}}/level0/level0.json",
-        calibrate_json=f"{RESULTS}/{{obs}}/level1/calibrate.json",
-        level1_dir=f"{RESULTS}/{{obs}}/level1/framelets",
-        rotation=f"{RESULTS}/{{obs}}/level2/rotation.json",
+        level0=rules.level0.output.stage,
+        calibrate=rules.calibrate.output.stage,
+        level1_dir=rules.calibrate.output.products,
+        isd=rules.geometry.output.isd,
+        rotation=rules.rotation.output.stage,
     output:
         products=directory(f"{RESULTS}/{{obs}}/level1c/strips"),
         stage=f"{RESULTS}/{{obs}}/level1c/stitch.json",
     params:
-        geometry_dir=geometry_dir,
         sclk=SCLK,
         lsk=LSK,
     log:
         f"{LOGS}/{{obs}}/stitch.log",
     benchmark:
         f"{BENCH}/{{obs}}/stitch.tsv"
-    threads: threads_for("stitch", 2)
+    threads: threads_for("stitch")
     resources:
-        mem_mb=mem("stitch", 2000),
+        mem_mb=mem("stitch"),
     conda:
         "../../environment.yml"
     script:
-        "../scripts/level2_stitch.py"
+        "../scripts/stitch.py"
 
 
-rule map_products:
+rule map:
     input:
-        level0_json=f"{RESULTS}/{{obs}}/level0/level0.json",
-        calibrate_json=f"{RESULTS}/{{obs}}/level1/calibrate.json",
-        level1_dir=f"{RESULTS}/{{obs}}/level1/framelets",
-        rotation=f"{RESULTS}/{{obs}}/level2/rotation.json",
+        level0=rules.level0.output.stage,
+        calibrate=rules.calibrate.output.stage,
+        level1_dir=rules.calibrate.output.products,
+        isd=rules.geometry.output.isd,
+        rotation=rules.rotation.output.stage,
     output:
         products=directory(f"{RESULTS}/{{obs}}/level2/products"),
         previews=report(
@@ -83,29 +99,29 @@ rule map_products:
             subcategory="{obs}",
         ),
     params:
-        geometry_dir=geometry_dir,
         sclk=SCLK,
         lsk=LSK,
-        pixel_m=L2_PIXEL_M,
+        pixel_m=LEVEL2["pixel_m"],
     log:
-        f"{LOGS}/{{obs}}/map_products.log",
+        f"{LOGS}/{{obs}}/map.log",
     benchmark:
-        f"{BENCH}/{{obs}}/map_products.tsv"
-    threads: threads_for("map_products", 2)
+        f"{BENCH}/{{obs}}/map.tsv"
+    threads: threads_for("map")
     priority: 10
     resources:
-        mem_mb=mem("map_products", 4000),
+        mem_mb=mem("map"),
     conda:
         "../../environment.yml"
     script:
-        "../scripts/level2_map.py"
+        "../scripts/map.py"
 
 
 rule accuracy:
     input:
-        map_json=f"{RESULTS}/{{obs}}/level2/map.json",
-        products=f"{RESULTS}/{{obs}}/level2/products",
-        rotation=f"{RESULTS}/{{obs}}/level2/rotation.json",
+        map=rules.map.output.stage,
+        products=rules.map.output.products,
+        rotation=rules.rotation.output.stage,
+        truth=truth_json,
     output:
         report(
             f"{RESULTS}/{{obs}}/level2/accuracy.json",
@@ -113,16 +129,14 @@ rule accuracy:
             category="Accuracy",
             subcategory="{obs}",
         ),
-    params:
-        truth_dir=truth_dir,
     log:
         f"{LOGS}/{{obs}}/accuracy.log",
     benchmark:
         f"{BENCH}/{{obs}}/accuracy.tsv"
-    threads: threads_for("accuracy", 2)
+    threads: threads_for("accuracy")
     resources:
-        mem_mb=mem("accuracy", 3000),
+        mem_mb=mem("accuracy"),
     conda:
         "../../environment.yml"
     script:
-        "../scripts/level2_accuracy.py"
+        "../scripts/accuracy.py"

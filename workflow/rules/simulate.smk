@@ -8,7 +8,9 @@ rule simulate:
         science=f"{SIMROOT}/{{obs}}/science.bin",
         tc=f"{SIMROOT}/{{obs}}/tc.bin",
         hk=f"{SIMROOT}/{{obs}}/hk.bin",
+        isd=f"{SIMROOT}/{{obs}}/geometry/{{obs}}.json",
         faults=f"{SIMROOT}/{{obs}}/truth/faults.json",
+        truth=f"{SIMROOT}/{{obs}}/truth/truth.json",
         stage=f"{SIMROOT}/{{obs}}/simulate.json",
     wildcard_constraints:
         obs=SIMULATED_RE,
@@ -22,9 +24,9 @@ rule simulate:
         f"{LOGS}/{{obs}}/simulate.log",
     benchmark:
         f"{BENCH}/{{obs}}/simulate.tsv"
-    threads: threads_for("simulate", 2)
+    threads: threads_for("simulate")
     resources:
-        mem_mb=mem("simulate", 4000),
+        mem_mb=mem("simulate"),
     conda:
         "../../environment.yml"
     script:

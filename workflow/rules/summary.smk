@@ -1,13 +1,13 @@
-# Stage 5: the per-observation validation summary (file counts of every stage, faults found).
+# The per-observation validation summary (file counts of every stage, faults found).
 
 
 rule summary:
     input:
-        validate=f"{RESULTS}/{{obs}}/validation/validate.json",
-        validation=f"{RESULTS}/{{obs}}/validation/validation.json",
-        validation_txt=f"{RESULTS}/{{obs}}/validation/validation.txt",
-        level0=f"{RESULTS}/{{obs}}/level0/level0.json",
-        calibrate=f"{RESULTS}/{{obs}}/level1/calibrate.json",
+        validate=rules.validate.output.stage,
+        validation=rules.validate.output.report,
+        validation_txt=rules.validate.output.text,
+        level0=rules.level0.output.stage,
+        calibrate=rules.calibrate.output.stage,
     output:
         json=f"{RESULTS}/{{obs}}/summary.json",
         txt=report(
@@ -20,9 +20,9 @@ rule summary:
         f"{LOGS}/{{obs}}/summary.log",
     benchmark:
         f"{BENCH}/{{obs}}/summary.tsv"
-    threads: threads_for("summary", 1)
+    threads: threads_for("summary")
     resources:
-        mem_mb=mem("summary", 500),
+        mem_mb=mem("summary"),
     conda:
         "../../environment.yml"
     script:

@@ -19,10 +19,10 @@ from cassis_pipe.calibrate import calibrate_framelet, load_calset, straylight_fr
 from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.geometry.isd import read_isd
-from cassis_pipe.pipeline.mapproducts import Level1Framelet
+from cassis_pipe.instrument.constants import AU_KM
+from cassis_pipe.model import Framelet
 
 #: 1 AU in km (IAU 2012).
-AU_KM = 149_597_870.7
 CONTROL_WINDOWS = ("CTL1", "CTL2")
 
 
@@ -37,7 +37,7 @@ def _cal_window(w: dict[str, Any]) -> CalWindow:
 
 
 def simulated_level1(sim_dir: str | Path, image: int = 0, straylight_order: int = 1
-                     ) -> tuple[list[Level1Framelet], dict[str, Any]]:
+                     ) -> tuple[list[Framelet], dict[str, Any]]:
     """Calibrated framelets of image ``image`` of a simulator output directory, and the image's
     truth record. I/F float32 window images (binned windows stay binned)."""
     root = Path(sim_dir)
@@ -49,7 +49,7 @@ def simulated_level1(sim_dir: str | Path, image: int = 0, straylight_order: int 
     sun = read_isd(root / im["geometry"]).sun_position.positions
     r_h = float(np.mean(np.linalg.norm(sun, axis=1)) / AU_KM)
     t_exp = float(truth["t_exp_s"])
-    out: list[Level1Framelet] = []
+    out: list[Framelet] = []
     for k, files in enumerate(im["dn_files"]):
         dn = {Path(f).stem.rsplit("_", 1)[0]: np.load(root / f) for f in files}
         controls = [(dn[c], windows[c]) for c in CONTROL_WINDOWS if c in dn]
@@ -61,5 +61,5 @@ def simulated_level1(sim_dir: str | Path, image: int = 0, straylight_order: int 
                                            straylight=model)
             cam = FrameCamera.from_isd(isds[name], window=window_from_isd(isds[name]),
                                        et=float(im["exposure_et"][k]))
-            out.append(Level1Framelet(name, k, iof, cam))
+            out.append(Framelet(name, k, iof, cam))
     return out, im

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
 
-from cassis_pipe.geometry.camera import FrameCamera
+from cassis_pipe import __version__
+from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.labels.ids import parse_observation_id
 from cassis_pipe.labels.names import DerivedName
 from cassis_pipe.mapping.grid import MapGrid
-from cassis_pipe.mapping.mosaic import Framelet, common_grid, mosaic
+from cassis_pipe.mapping.mosaic import common_grid, footprint, mosaic
+from cassis_pipe.model import Framelet, valid
 from cassis_pipe.products.crs import MapProjection
 from cassis_pipe.products.images import (
     COMPOSITES,
@@ -40,31 +41,14 @@ from cassis_pipe.products.metadata import (
 )
 from cassis_pipe.products.pds4 import write_product
 from cassis_pipe.products.png import png_from_scanlines
+from cassis_pipe.register.quality import band_misregistration, largest_measured
+from cassis_pipe.stages._io import read_json, write_json
 
 #: Map scale of the CaSSIS derived products (m/pixel).
 PIXEL_M = 4.0
-SOFTWARE_VERSION = "0.1.0"
-FILTER_ORDER = ("PAN", "RED", "NIR", "BLU")
 
 
-@dataclass(frozen=True, eq=False)
-class Level1Framelet:
-    """One calibrated framelet: window-image I/F (lines, samples; NaN or the PDS4 missing
-    constant where invalid), its exposure index and the camera at the COMMANDED angle (window
-    attached, rotation offset 0)."""
-
-    filter: str
-    exposure: int
-    image: np.ndarray
-    camera: FrameCamera
-
-
-def valid(image: np.ndarray) -> np.ndarray:
-    """True where an I/F value is usable (finite and above the float32 special values)."""
-    return np.isfinite(image) & (image > -1e30)
-
-
-def project_bands(framelets: Sequence[Level1Framelet], rotation_offset_deg: float,
+def project_bands(framelets: Sequence[Framelet], rotation_offset_deg: float,
                   pixel_m: float = PIXEL_M, order: int = 1, method: str = "nearest_centre",
                   ) -> tuple[MapGrid, dict[str, np.ndarray]]:
     """Map-project every filter onto ONE common grid (``pixel_m`` m/px, projection chosen from
@@ -75,12 +59,12 @@ def project_bands(framelets: Sequence[Level1Framelet], rotation_offset_deg: floa
         img = np.asarray(f.image, dtype=np.float32)
         ok = valid(img)
         bands.setdefault(f.filter, []).append(
-            Framelet(np.where(ok, img, np.float32(0.0)),
+            Framelet(f.filter, f.exposure, np.where(ok, img, np.float32(0.0)),
                      f.camera.with_rotation_offset(rotation_offset_deg), ok))
     if not bands:
         raise ValueError("no level-1 framelet to map")
     names = [n for n in FILTER_ORDER if n in bands] + sorted(set(bands) - set(FILTER_ORDER))
-    outlines = {n: [f.footprint() for f in bands[n]] for n in names}  # computed once
+    outlines = {n: [footprint(f) for f in bands[n]] for n in names}  # computed once
     grid = common_grid([bands[n] for n in names], pixel_m,
                        outlines=[o for n in names for o in outlines[n]])
     return grid, {n: mosaic(bands[n], grid, method, order, outlines=outlines[n]) for n in names}
@@ -163,7 +147,7 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             description="Level-1 I/F framelets map-projected (inverse mapping, bilinear) onto "
                         "one grid per observation with the refined rotation offset.",
             special=SpecialConstants(missing=FLOAT32_MISSING),
-            processing=ProcessingRecord(software_version=SOFTWARE_VERSION,
+            processing=ProcessingRecord(software_version=__version__,
                                         description="cassis-pipe level 2: map projection",
                                         parameters=params, input_products=tuple(input_lids)))
         with_missing(band, arr)
@@ -254,7 +238,7 @@ def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str
     return res
 
 
-def map_observation(framelets: Sequence[Level1Framelet], observation_id: str,
+def map_observation(framelets: Sequence[Framelet], observation_id: str,
                     rotation_offset_deg: float, out_dir: str | Path, *, start_utc: str,
                     stop_utc: str, pixel_m: float = PIXEL_M,
                     expected_filters: Sequence[str] = FILTER_ORDER,
@@ -282,3 +266,25 @@ def map_observation(framelets: Sequence[Level1Framelet], observation_id: str,
     if preview_dir is not None:
         stage["previews"] = write_previews(preview_dir, observation_id, mosaics)
     return stage, grid, mosaics
+
+
+def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str | Path,
+            out_dir: str | Path, stage_json: str | Path, *, pixel_m: float = 4.0,
+            expected_filters: tuple[str, ...] = FILTER_ORDER,
+            preview_dir: str | Path | None = None) -> dict[str, Any]:
+    """Map stage: products of every filter on one grid with the recovered offset; the grid is
+    kept in the stage JSON (``grid``) for the accuracy stage; reduced composites for the
+    report in ``preview_dir`` if given."""
+    offset = float(read_json(rotation_json)["offset_deg"])
+    stage, _, mosaics = map_observation(framelets, info["observation_id"], offset, out_dir,
+                                  start_utc=info["start_utc"], stop_utc=info["stop_utc"],
+                                  pixel_m=pixel_m, expected_filters=expected_filters,
+                                  exposure_duration_s=info.get("t_exp_s"),
+                                  input_lids=info.get("input_lids", ()),
+                                  preview_dir=preview_dir)
+    mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
+    stage["band_misregistration_px"] = {
+        "reference": "PAN", "bands": mis,
+        "max": largest_measured(mis.values(), lambda v: v["magnitude"])}
+    write_json(stage_json, stage)
+    return stage

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from cassis_pipe.pipeline.common import PipelineError, write_json
+from cassis_pipe.stages._io import PipelineError, write_json
 
 
 def run_simulate(out_dir: str | Path, observation_id: str, *, size: str = "small",

@@ -1,90 +1,41 @@
-"""Stages 1-3: command plan + packet validation, reassembly + decompression -> level-0 products.
-
-``run_validate`` writes the plan (with the predicted pseudo packets), the machine-readable
-validation report and its short text summary. ``run_level0`` reassembles and decodes every
-framelet and writes each decoded one as a raw product (uint16 DAT + PDS4 label, PSA raw name).
-Both return their stage JSON (also written), with file counts checked against the plan.
+"""Stage "level0": reassembly and JPEG-LS decompression -> level-0 products (uint16 DAT + PDS4
+label, PSA raw name), with file counts checked against the command plan.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from cassis_pipe import __version__
+from cassis_pipe.instrument.constants import DEFAULT_LSK, DEFAULT_SCLK, FILTER_ORDER
+from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.decompress import OK, Level0Framelet
-from cassis_pipe.level0.plan import CommandPlan, ImagingPlan, WindowPlan, plan_from_tc
+from cassis_pipe.level0.plan import CommandPlan, ImagingPlan, WindowPlan
 from cassis_pipe.level0.pseudo import PseudoPacket
 from cassis_pipe.level0.reassemble import COMPLETE
-from cassis_pipe.level0.report import pipeline_counts, stage_check
+from cassis_pipe.level0.report import pipeline_counts
 from cassis_pipe.level0.run import process_level0
-from cassis_pipe.level0.validate import validate_bytes
-from cassis_pipe.pipeline.common import (
-    COLOUR_FILTERS,
-    DEFAULT_LSK,
-    DEFAULT_SCLK,
+from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.metadata import ProcessingRecord, ProductMeta
+from cassis_pipe.products.pds4 import write_product
+from cassis_pipe.stages._io import (
+    check_observation,
     file_count_check,
+    input_info,
     iso_utc,
     key_dict,
     parse_utc,
+    plan_summary,
     product_name,
     read_input,
+    read_plan,
     stray_files,
     timecode_utc,
     write_json,
 )
-from cassis_pipe.products.errors import ProductError
-from cassis_pipe.products.metadata import ProcessingRecord, ProductMeta
-from cassis_pipe.products.pds4 import write_product
-
-SOFTWARE_VERSION = "0.1.0"
-
-
-def _input_info(path: str | Path, data: bytes) -> dict[str, Any]:
-    return {"file": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def _plan_summary(plan: CommandPlan, packets: list[PseudoPacket]) -> dict[str, Any]:
-    per_filter: dict[str, int] = {}
-    for p in packets:
-        per_filter[p.filter] = per_filter.get(p.filter, 0) + 1
-    return {"images": len(plan.images), "uids": [im.uid for im in plan.images],
-            "expected_framelets": len(packets), "expected_per_filter": dict(sorted(
-                per_filter.items())), "tc_commands": plan.n_commands,
-            "tc_rejects": len(plan.tc_rejects), "plan_issues": list(plan.issues)}
-
-
-def run_validate(science_path: str | Path, tc_path: str | Path, out_dir: str | Path, *,
-                 raw_ratio_ids: Collection[int] = (0,), time_tolerance_s: float = 1e-4,
-                 ) -> dict[str, Any]:
-    """Stage 1: plan from tc.bin, pseudo packets, byte-by-byte validation of science.bin.
-
-    Writes ``plan.json`` (plan + pseudo packets), ``validation.json``, ``validation.txt`` and
-    ``validate.json`` (this stage's JSON, returned) into ``out_dir``.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    science, tc = read_input(science_path), read_input(tc_path)
-    plan = plan_from_tc(tc)
-    report, stream, packets = validate_bytes(science, plan, frozenset(raw_ratio_ids), None,
-                                             None, time_tolerance_s)
-    write_json(out / "plan.json", {**plan.as_dict(),
-                                   "pseudo_packets": [p.as_dict() for p in packets]})
-    rep = report.as_dict()
-    write_json(out / "validation.json", rep)
-    (out / "validation.txt").write_text(report.summary().rstrip("\n") + "\n")
-    stage = {
-        "stage": "validate",
-        "inputs": [_input_info(science_path, science), _input_info(tc_path, tc)],
-        "ok": bool(report.ok and not plan.tc_rejects),
-        "plan": _plan_summary(plan, packets),
-        "validation_counts": rep.get("counts", {}),
-        "file_counts": stage_check("packets_received", packets, list(report.framelets)),
-        "outputs": ["plan.json", "validation.json", "validation.txt"],
-    }
-    write_json(out / "validate.json", stage)
-    return stage
+from cassis_pipe.stages.records import Level0Record
 
 
 def _images(plan: CommandPlan) -> dict[int, ImagingPlan]:
@@ -117,6 +68,9 @@ def framelet_record(fl: Level0Framelet, p: PseudoPacket, image: ImagingPlan,
         "encoding": fl.meta.get("encoding"), "tail_pixels": fl.meta.get("tail_pixels", 0),
         "dn_over_14bit": fl.meta.get("dn_over_14bit", 0),
         "shape_mismatch": bool(fl.meta.get("shape_mismatch", False)),
+        "product": "", "observation_id": observation_id_string(p.uid),
+        "commanded_angle_deg": (None if image.position_mdeg is None
+                                else image.position_mdeg / 1000.0),
     }
 
 
@@ -131,11 +85,11 @@ def _write_raw(out: Path, fl: Level0Framelet, rec: dict[str, Any], p: PseudoPack
         name=name.file_stem(), level="raw", start_utc=rec["start_utc"], stop_utc=stop,
         modification_date=rec["start_utc"][:10],
         title=f"CaSSIS level-0 framelet {p.filter} window {p.window} exposure {p.sequence}",
-        filter_name=p.filter if p.filter in COLOUR_FILTERS else None,
+        filter_name=p.filter if p.filter in FILTER_ORDER else None,
         exposure_duration_s=t_exp or None, unit="DN",
         description="Decompressed raw DN of one window of one exposure (uint16, 14-bit).",
         processing=ProcessingRecord(
-            software_version=SOFTWARE_VERSION,
+            software_version=__version__,
             description="cassis-pipe level 0: packet validation, reassembly, JPEG-LS decoding",
             parameters=(("uid", str(p.uid)), ("window_counter", str(p.window)),
                         ("sequence_counter", str(p.sequence)),
@@ -146,12 +100,15 @@ def _write_raw(out: Path, fl: Level0Framelet, rec: dict[str, Any], p: PseudoPack
     return name.file_stem()
 
 
-def run_level0(science_path: str | Path, tc_path: str | Path, products_dir: str | Path,
-               stage_json: str | Path, *, threads: int | None = None,
+def run_level0(science_path: str | Path, plan_json: str | Path, products_dir: str | Path,
+               stage_json: str | Path, *, observation_id: str | None = None,
+               threads: int | None = None,
                sclk: str | Path = DEFAULT_SCLK, lsk: str | Path = DEFAULT_LSK,
                raw_ratio_ids: Collection[int] = (0,), time_tolerance_s: float = 1e-4,
                ) -> dict[str, Any]:
-    """Stages 2-3: reassemble, decode (numba, ``threads``), write level-0 raw products.
+    """Reassemble, decode (numba, ``threads``), write level-0 raw products. ``plan_json`` is the
+    command plan the validate stage wrote; ``observation_id`` (the rule's wildcard) must be an
+    image commanded in it.
 
     Every decoded framelet becomes ``<PSA raw name>.dat/.xml`` in ``products_dir``; the stage
     JSON (returned and written to ``stage_json``) lists every product with its metadata, every
@@ -160,8 +117,10 @@ def run_level0(science_path: str | Path, tc_path: str | Path, products_dir: str 
     """
     out = Path(products_dir)
     out.mkdir(parents=True, exist_ok=True)
-    science, tc = read_input(science_path), read_input(tc_path)
-    res = process_level0(science, tc, threads=threads, raw_ratio_ids=frozenset(raw_ratio_ids),
+    science, plan = read_input(science_path), read_plan(plan_json)
+    if observation_id is not None:
+        check_observation(observation_id, [im.uid for im in plan.images], "tc.bin")
+    res = process_level0(science, plan, threads=threads, raw_ratio_ids=frozenset(raw_ratio_ids),
                          time_tolerance_s=time_tolerance_s)
     packets = {p.key: p for p in res.packets}
     images = _images(res.plan)
@@ -190,7 +149,7 @@ def run_level0(science_path: str | Path, tc_path: str | Path, products_dir: str 
                                  "error": str(exc)})
             continue
         written.update((f"{stem}.dat", f"{stem}.xml"))
-        products.append({**rec, "product": stem})
+        products.append(Level0Record.from_dict({**rec, "product": stem}).to_dict())
     reassembled = res.validation.framelets
     counts = pipeline_counts(res.packets, {
         "received": list(reassembled),
@@ -205,9 +164,9 @@ def run_level0(science_path: str | Path, tc_path: str | Path, products_dir: str 
                   for k, f in reassembled.items() if f.status != COMPLETE]
     stage = {
         "stage": "level0",
-        "inputs": [_input_info(science_path, science), _input_info(tc_path, tc)],
+        "inputs": [input_info(science_path, science), input_info(plan_json, read_input(plan_json))],
         "ok": bool(counts["ok"] and not not_produced),
-        "plan": _plan_summary(res.plan, res.packets),
+        "plan": plan_summary(res.plan, res.packets),
         "validation_ok": res.validation.ok,
         "file_counts": counts,
         "reassembly": {"framelets": len(reassembled), "not_complete": incomplete},

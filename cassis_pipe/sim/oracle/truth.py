@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from cassis_pipe.calibrate import Window
-from cassis_pipe.pipeline.common import read_json
 from cassis_pipe.products.pds4 import read_product
+from cassis_pipe.stages._io import read_json
 
 SATURATED_DN = 16383
 

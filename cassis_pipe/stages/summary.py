@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cassis_pipe.level0.report import stage_line
-from cassis_pipe.pipeline.common import read_json, write_json
+from cassis_pipe.stages._io import read_json, write_json
 
 
 def _stage_rows(stage_json: dict[str, Any]) -> list[dict[str, Any]]:

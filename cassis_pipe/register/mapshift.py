@@ -33,7 +33,7 @@ TOL_PX = 1e-4
 REFINE_STEPS = 6
 #: A refined shift larger than this (px) is measured again on ``b`` resampled by it.
 RESAMPLE_PX = 0.05
-#: Default tile side (px) of :func:`measure_shift_tiled`.
+#: Default tile side (px) of :func:`measure_map_shift_tiled`.
 TILE_PX = 1024
 
 
@@ -183,7 +183,7 @@ def _correlation(a: np.ndarray, b: np.ndarray, ok: np.ndarray, max_shift_px: int
     return spec, float(np.count_nonzero(ok)) * (ra * rb + 1e-30)
 
 
-def measure_shift(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8, iterations: int = 3
+def measure_map_shift(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8, iterations: int = 3
                   ) -> dict[str, float]:
     """Sub-pixel translation (px) of ``b`` relative to ``a`` (same grid; NaN = no data):
     ``b(l, s) ~ a(l - dl, s - ds)``. Integer peak + parabola, then Fourier-shift refinement;
@@ -270,14 +270,14 @@ def valid_box(a: np.ndarray, b: np.ndarray) -> tuple[slice, slice]:
 def _one(pair: Callable[[], tuple[np.ndarray, np.ndarray]], max_shift_px: int
          ) -> dict[str, float] | None:
     try:
-        return measure_shift(*pair(), max_shift_px)
+        return measure_map_shift(*pair(), max_shift_px)
     except AccuracyError:
         return None
 
 
 def measure_pairs(pairs: list[Callable[[], tuple[np.ndarray, np.ndarray]]],
                   max_shift_px: int = 8) -> dict[str, float]:
-    """:func:`measure_shift` of every ``pair()`` -> (a, b) in numba's thread count of worker
+    """:func:`measure_map_shift` of every ``pair()`` -> (a, b) in numba's thread count of worker
     threads (FFT, gradient kernel and sorting release the GIL; same figures whatever the
     count); tiles that cannot be measured are left out. Returns the median shift, plus
     ``tiles`` (measured) and ``spread_px`` (largest deviation of a tile from the median)."""
@@ -301,10 +301,10 @@ def measure_pairs(pairs: list[Callable[[], tuple[np.ndarray, np.ndarray]]],
             "spread_px": spread}
 
 
-def measure_shift_tiled(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8,
+def measure_map_shift_tiled(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8,
                         tile: int = TILE_PX, max_tiles: int = 8, min_fraction: float = 0.5
                         ) -> dict[str, float]:
-    """:func:`measure_shift` on large images, bounded in memory and time: on the tiles of
+    """:func:`measure_map_shift` on large images, bounded in memory and time: on the tiles of
     :func:`pick_tiles` (median, see :func:`measure_pairs`). Images that fit in one tile, or
     with no qualifying tile, are measured whole (their common valid bounding box)."""
     a = np.asarray(a)
@@ -314,6 +314,6 @@ def measure_shift_tiled(a: np.ndarray, b: np.ndarray, max_shift_px: int = 8,
     nl, ns = a.shape
     picks = [] if nl <= tile and ns <= tile else pick_tiles(a, b, tile, max_tiles, min_fraction)
     if not picks:
-        return {**measure_shift(a, b, max_shift_px), "tiles": 1, "spread_px": 0.0}
+        return {**measure_map_shift(a, b, max_shift_px), "tiles": 1, "spread_px": 0.0}
     return measure_pairs([lambda i=i, j=j: (a[i:i + tile, j:j + tile], b[i:i + tile, j:j + tile])
                           for i, j in picks], max_shift_px)

@@ -11,7 +11,7 @@
   (same tiling);
 * rotation offset error: recovered - true offset (deg).
 
-Shifts: :mod:`~cassis_pipe.pipeline.accuracy_shift` (gradient NCC, FFT, Fourier-shift
+Shifts: :mod:`~cassis_pipe.register.mapshift` (gradient NCC, FFT, Fourier-shift
 refinement). Pure functions; :func:`accuracy` only reads the truth files.
 """
 
@@ -28,23 +28,24 @@ from numba import njit
 
 from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.projections import EQUIRECTANGULAR, inverse_point
-from cassis_pipe.pipeline.accuracy_shift import (
+from cassis_pipe.register.mapshift import (
     MIN_VALID,
-    TILE_PX,
     AccuracyError,
+    measure_map_shift,
     measure_pairs,
-    measure_shift,
-    measure_shift_tiled,
     pick_tiles,
     valid_box,
 )
+from cassis_pipe.register.quality import (
+    SHIFT_TILE_PX,
+    band_misregistration,
+    largest_measured,
+    measured,
+)
 
-__all__ = ["MIN_VALID", "AccuracyError", "measure_shift", "measure_shift_tiled", "accuracy",
-           "band_misregistration", "geolocation", "iof_bias", "iof_bias_sampled", "nan_fill",
-           "largest_measured", "truth_bands_on_grid", "truth_on_grid", "TruthMaps"]
+__all__ = ["accuracy", "geolocation", "iof_bias", "iof_bias_sampled", "truth_bands_on_grid",
+           "truth_on_grid", "TruthMaps"]
 
-#: Tile side (px) of the geolocation and misregistration measurements.
-SHIFT_TILE_PX = TILE_PX
 #: Lattice step (px) of the I/F bias on grids larger than :data:`BIAS_FULL_MAX_PX` pixels.
 BIAS_STEP_PX = 4
 BIAS_FULL_MAX_PX = 4_000_000
@@ -124,23 +125,6 @@ def _window(band: np.ndarray, r0: int, c0: int, where: np.ndarray, geo: np.ndarr
                 x, y = _cell(float(r0 + a), float(c0 + b), geo, prm, tg)
                 out[a, b] = _bilerp(band, x, y)
     return out
-
-
-@njit(cache=True, nogil=True)
-def _nan_unless_above(a: np.ndarray, threshold: float) -> None:
-    flat = a.reshape(-1)
-    for k in range(flat.size):
-        if not flat[k] > threshold:
-            flat[k] = np.nan
-
-
-def nan_fill(product: np.ndarray, threshold: float = -1e30) -> np.ndarray:
-    """Set every value of ``product`` (C-contiguous float32, modified in place) that is not
-    above ``threshold`` (the products' fill value, NaN) to NaN; returns ``product``."""
-    if not (product.flags.c_contiguous and product.flags.writeable):
-        raise ValueError("nan_fill needs a writable C-contiguous array")
-    _nan_unless_above(product, float(threshold))
-    return product
 
 
 class TruthMaps:
@@ -231,7 +215,7 @@ def geolocation(mosaic: np.ndarray, truth: TruthMaps, f: str, grid: MapGrid,
     if not picks:
         rows, cols = valid_box(mosaic, mosaic)
         m = mosaic[rows, cols]
-        return {**measure_shift(truth.window(f, grid, rows, cols, m), m, max_shift_px),
+        return {**measure_map_shift(truth.window(f, grid, rows, cols, m), m, max_shift_px),
                 "tiles": 1, "spread_px": 0.0}
     pairs = []
     for i, j in picks:
@@ -252,21 +236,6 @@ def iof_bias(product: np.ndarray, truth: np.ndarray) -> dict[str, float]:
             "mad_relative": float(np.median(np.abs(rel - np.median(rel)))), "n_valid": n}
 
 
-def _measured(fn: Any, *args: Any) -> dict[str, Any]:
-    """``fn(*args)``, or ``{"measured": False, "reason": ...}`` when it cannot be measured
-    (e.g. two bands that see no common ground in a short observation): reported, not raised."""
-    try:
-        return fn(*args)
-    except AccuracyError as exc:
-        return {"measured": False, "reason": str(exc)}
-
-
-def largest_measured(values: Any, key: Any) -> float | None:
-    """Largest ``key(v)`` over the measured records (None when nothing could be measured)."""
-    got = [key(v) for v in values if v.get("measured", True)]
-    return max(got) if got else None
-
-
 def iof_bias_sampled(mosaics: dict[str, np.ndarray], truth: TruthMaps, grid: MapGrid
                      ) -> dict[str, dict[str, Any]]:
     """:func:`iof_bias` of every band on the regular lattice of every ``step``-th line and
@@ -283,21 +252,11 @@ def iof_bias_sampled(mosaics: dict[str, np.ndarray], truth: TruthMaps, grid: Map
     cells = truth.cells(grid, li * float(step) + step // 2, si * float(step) + step // 2)
 
     def one(f: str) -> dict[str, Any]:
-        rec = _measured(iof_bias, sub[f][li, si], truth.sample(f, cells))
+        rec = measured(iof_bias, sub[f][li, si], truth.sample(f, cells))
         return {**rec, "lattice_step_px": step} if rec.get("measured", True) else rec
 
     with ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads())) as pool:
         return dict(zip(sub, pool.map(one, sub), strict=True))
-
-
-def band_misregistration(mosaics: dict[str, np.ndarray], reference: str = "PAN",
-                         max_shift_px: int = 8) -> dict[str, dict[str, Any]]:
-    """Shift (map px) of every other band against ``reference``, measured on the products
-    (:func:`~.accuracy_shift.measure_shift_tiled`, tiles of :data:`SHIFT_TILE_PX`); a band
-    with no usable common ground is reported unmeasured."""
-    ref = mosaics[reference]
-    return {f: _measured(measure_shift_tiled, ref, m, max_shift_px, SHIFT_TILE_PX)
-            for f, m in mosaics.items() if f != reference}
 
 
 def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Path,
@@ -309,7 +268,7 @@ def accuracy(mosaics: dict[str, np.ndarray], grid: MapGrid, truth_dir: str | Pat
     :func:`band_misregistration` of these mosaics against the reference band if already
     measured (the map stage does), else it is measured here."""
     truth = TruthMaps(truth_dir, list(mosaics))
-    geo = {f: _measured(geolocation, m, truth, f, grid, max_shift_px)
+    geo = {f: measured(geolocation, m, truth, f, grid, max_shift_px)
            for f, m in mosaics.items()}
     bias = iof_bias_sampled(mosaics, truth, grid)
     del truth

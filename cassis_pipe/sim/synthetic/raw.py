@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from cassis_pipe.calibrate import CalSet, write_calset
+from cassis_pipe.instrument.constants import K_TABLE
 from cassis_pipe.level0.pseudo import Key
-from cassis_pipe.level0.synth import Observation, build_observation, make_table
+from cassis_pipe.sim.synthetic.level0 import Observation, build_observation, make_table
 
 #: K of the synthetic calibration set, (I/F) s / (DN AU^2) (the flown table)
-K_TABLE = {"PAN": 1.341e-8, "RED": 3.497e-8, "NIR": 3.645e-8, "BLU": 2.658e-8}
 BIAS_DN = 100.0
 
 

@@ -7,6 +7,7 @@ inputs give byte-identical files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Collection, Iterable
@@ -16,16 +17,10 @@ from typing import Any
 
 from cassis_pipe.labels.ids import uid_to_observation_id
 from cassis_pipe.labels.names import PsaFrameletName, parse_psa_framelet_name
+from cassis_pipe.level0.plan import CommandPlan
 from cassis_pipe.level0.pseudo import Key, PseudoPacket  # noqa: F401 - re-exported
 from cassis_pipe.level0.report import stage_check
 from cassis_pipe.telemetry.timecode import is_timecode, timecode_to_utc
-
-#: The four colour filters: the windows that become level-1 products.
-COLOUR_FILTERS: tuple[str, ...] = ("PAN", "RED", "NIR", "BLU")
-#: Default SPICE kernels for time-code -> UTC (package data, also in an installed package).
-KERNELS_DIR = Path(__file__).resolve().parents[1] / "data" / "kernels"
-DEFAULT_SCLK = KERNELS_DIR / "em16_tgo_step_20190823.tsc"
-DEFAULT_LSK = KERNELS_DIR / "naif0012.tls"
 
 
 class PipelineError(RuntimeError):
@@ -154,3 +149,39 @@ def file_count_check(stage: str, packets: list[PseudoPacket], directory: str | P
 def key_dict(key: Iterable[int]) -> dict[str, int]:
     uid, win, seq = key
     return {"uid": int(uid), "window": int(win), "sequence": int(seq)}
+
+
+def input_info(path: str | Path, data: bytes) -> dict[str, Any]:
+    """Name, size (bytes) and SHA-256 of an input file's bytes."""
+    return {"file": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def plan_summary(plan: CommandPlan, packets: list[PseudoPacket]) -> dict[str, Any]:
+    """Counts of the command plan (images, expected framelets per filter, TC issues)."""
+    per_filter: dict[str, int] = {}
+    for p in packets:
+        per_filter[p.filter] = per_filter.get(p.filter, 0) + 1
+    return {"images": len(plan.images), "uids": [im.uid for im in plan.images],
+            "expected_framelets": len(packets), "expected_per_filter": dict(sorted(
+                per_filter.items())), "tc_commands": plan.n_commands,
+            "tc_rejects": len(plan.tc_rejects), "plan_issues": list(plan.issues)}
+
+
+def read_plan(path: str | Path) -> CommandPlan:
+    """The command plan the validate stage wrote (``plan.json``): tc.bin is parsed once."""
+    data = read_json(path)
+    try:
+        return CommandPlan.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PipelineError(f"{path}: not a command plan written by the validate stage: "
+                            f"{exc!r}") from exc
+
+
+def check_observation(observation_id: str, uids: Iterable[int], source: str) -> None:
+    """Refuse data of another observation: ``observation_id`` (the rule's wildcard, from the
+    sheet) must be the id of one of ``uids`` (the images in ``source``). Raises
+    :class:`PipelineError` with one line naming both ids."""
+    found = sorted({str(uid_to_observation_id(int(u))) for u in uids})
+    if found and observation_id not in found:
+        raise PipelineError(f"observation id mismatch: the sheet's {observation_id} is not in "
+                            f"{source}, which holds {', '.join(found)}")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cassis_pipe import __version__
 from cassis_pipe.calibrate import (
     CalSet,
     Window,
@@ -29,24 +30,10 @@ from cassis_pipe.calibrate import straylight_from_controls as fit_controls
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
 from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
 from cassis_pipe.geometry.isd import read_isd
+from cassis_pipe.instrument.constants import AU_KM, FILTER_ORDER
 from cassis_pipe.labels.ids import observation_id_string
-from cassis_pipe.level0.plan import plan_from_tc
 from cassis_pipe.level0.pseudo import predict_packets
 from cassis_pipe.level0.report import stage_check
-from cassis_pipe.pipeline.common import (
-    COLOUR_FILTERS,
-    PipelineError,
-    file_count_check,
-    iso_utc,
-    key_dict,
-    parse_utc,
-    product_name,
-    read_input,
-    read_json,
-    stray_files,
-    write_json,
-)
-from cassis_pipe.pipeline.quicklook import write_quicklooks
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.metadata import (
     FLOAT32_MISSING,
@@ -55,10 +42,23 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
 )
 from cassis_pipe.products.pds4 import read_product, write_product
+from cassis_pipe.stages._io import (
+    PipelineError,
+    check_observation,
+    file_count_check,
+    iso_utc,
+    key_dict,
+    parse_utc,
+    product_name,
+    read_json,
+    read_plan,
+    stray_files,
+    write_json,
+)
+from cassis_pipe.stages.quicklook import write_quicklooks
+from cassis_pipe.stages.records import Level0Record, Level1Record
 
 #: 1 AU in km (IAU 2012).
-AU_KM = 149_597_870.7
-SOFTWARE_VERSION = "0.1.0"
 
 
 def heliocentric_au(geometry_dir: str | Path, uid: int) -> float | None:
@@ -114,7 +114,7 @@ def _meta(rec: dict[str, Any], stats: dict[str, Any], stem: str, calset: CalSet,
                     "straylight (control windows), bad pixels, K r_h^2 / t_exp.",
         special=SpecialConstants(missing=FLOAT32_MISSING),
         processing=ProcessingRecord(
-            software_version=SOFTWARE_VERSION,
+            software_version=__version__,
             description="cassis-pipe level 1: radiometric calibration",
             calibration_files=cal_files, parameters=params, input_products=(raw_lid,)))
 
@@ -180,15 +180,19 @@ def _calibrate_window(jobs: list[_Job], window: Window, calset: CalSet, fields: 
     return out
 
 
-def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str | Path,
+def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: str | Path,
                   calibration_dir: str | Path, products_dir: str | Path,
                   quicklook_dir: str | Path, stage_json: str | Path, *,
                   calibration_version: str | None = None, geometry_dir: str | Path | None = None,
                   r_h_au: float | None = None, straylight_order: int = 1,
                   threads: int | None = None, quicklook_max_side: int = 1024,
-                  expand_binned: str | None = "bilinear",
-                  colour_filters: Collection[str] = COLOUR_FILTERS) -> dict[str, Any]:
-    """Calibrate every colour framelet listed in the level-0 stage JSON.
+                  expand_binned: str | None = "bilinear", observation_id: str | None = None,
+                  colour_filters: Collection[str] = FILTER_ORDER) -> dict[str, Any]:
+    """Calibrate every colour framelet of the observation listed in the level-0 stage JSON.
+
+    ``plan_json`` is the command plan of the validate stage. ``observation_id`` (the rule's
+    wildcard) selects the observation's image when tc.bin commands several (a stereo pair);
+    framelets of other images are left to their own observation. Without it, every image.
 
     ``calibration_dir`` is the version directory (or its parent with ``calibration_version``);
     r_h comes from the ISD in ``geometry_dir`` (``<observation id>.json``), else ``r_h_au``.
@@ -197,7 +201,15 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
     Returns (and writes to ``stage_json``) the stage JSON.
     """
     l0 = read_json(level0_json)
-    plan = plan_from_tc(read_input(tc_path))
+    plan = read_plan(plan_json)
+    records = [Level0Record.from_dict(r, f"{level0_json} product {i}")
+               for i, r in enumerate(l0["products"])]
+    if observation_id is not None:
+        check_observation(observation_id, [r.uid for r in records], str(level0_json))
+        plan = replace(plan, images=[im for im in plan.images
+                                     if observation_id_string(im.uid) == observation_id])
+        l0 = {**l0, "products": [r.to_dict() for r in records
+                                 if r.observation_id == observation_id]}
     packets = predict_packets(plan, raw_ratio_ids=())
     try:
         calset = load_calset(calibration_dir, calibration_version)
@@ -277,8 +289,9 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, tc_path: str 
                     continue
                 outcomes[i] = (ident, writer.submit(write_product, out, meta, arr),
                                (stem, (rec["uid"], rec["filter"]), rec["sequence"], iof,
-                                {**ident, "product": stem, "straylight": jobs[i].stray_note,
-                                 "saturated_px": stats["saturated_px"], "stats": stats}))
+                                Level1Record(rec["uid"], rec["window"], rec["sequence"],
+                                             rec["filter"], stem, jobs[i].stray_note,
+                                             stats["saturated_px"], stats).to_dict()))
     for ident, fut, ok in outcomes:
         if fut is None or ok is None:
             not_produced.append(ident)

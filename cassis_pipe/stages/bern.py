@@ -33,6 +33,7 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
 )
 from cassis_pipe.products.pds4 import write_product
+from cassis_pipe.stages._io import write_json
 
 DETECTOR_PX = 2048
 
@@ -221,10 +222,19 @@ def assemble_directory(in_dir: str | Path, out_dir: str | Path,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     missing = [n for n in expected if not (out / n).is_file()]
-    return {"stage": "bern_level1", "observation_id": observation_id,
+    return {"stage": "bern", "observation_id": observation_id,
             "framelets": {"found": len(xmls), "assembled": assembled,
                           "rejected": len(rejected)},
             "rejected": rejected, "exposures": exposures,
             "counts": {"expected": len(expected), "produced": len(expected) - len(missing),
                        "missing": missing},
             "ok": not missing and not rejected}
+
+
+def run_bern(in_dir: str | Path, out_dir: str | Path, stage_json: str | Path,
+             observation_id: str) -> dict[str, Any]:
+    """Rule bern: :func:`assemble_directory` of the sheet row's observation, its stage JSON
+    written to ``stage_json`` (and returned)."""
+    stage = assemble_directory(in_dir, out_dir, observation_id)
+    write_json(stage_json, stage)
+    return stage

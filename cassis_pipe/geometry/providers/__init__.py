@@ -1,0 +1,43 @@
+"""Geometry providers: where an observation's camera geometry (an :class:`~..isd.Isd`) comes
+from. Each provider is a function ``(observation_id, source) -> ProvidedGeometry``; the
+geometry stage (:mod:`cassis_pipe.stages.geometry`) picks one by name (sheet column
+``geometry``) and writes the ISD every later stage reads.
+
+* ``file``: an ISD file (the simulator's ``geometry/<observation id>.json``, or a flown ISD in
+  the same layout), :mod:`.file`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..isd import Isd
+
+
+class GeometryError(RuntimeError):
+    """The geometry of an observation cannot be provided (named source, reason)."""
+
+
+@dataclass(frozen=True)
+class ProvidedGeometry:
+    """An observation's ISD with where it came from."""
+
+    isd: Isd
+    provider: str
+    sources: tuple[str, ...]
+    """File names the ISD was built from (the ISD file, or the SPICE kernels)."""
+    raw: bytes | None = None
+    """The ISD's bytes when the provider read a file (written unchanged), else None."""
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+Provider = Callable[[str, Path], ProvidedGeometry]
+
+
+def providers() -> dict[str, Provider]:
+    """The registered providers by name."""
+    from .file import provide_file
+
+    return {"file": provide_file}
