@@ -2,7 +2,7 @@
 simulated observation (6 exposures, 512-px windows, rotation offset -0.4 deg).
 
 (With 256-px windows the fringing minimum lies 0.002-0.003 deg off the truth, which moves the
-map by 0.6-0.9 px: geolocation needs the offset to ~0.0016 deg; see docs/pipeline2.md.)
+map by 0.6-0.9 px: geolocation needs the offset to ~0.0016 deg; see docs/stages.md.)
 
 The level-1 inputs are laid out as the level-1 stage writes them (``level0.json`` records with
 the exposure time code, ``calibrate.json`` products, PDS4 I/F products), built from the
@@ -28,8 +28,9 @@ from cassis_pipe.stages._io import PipelineError as Level2Error
 from cassis_pipe.stages._level1 import load_level1
 from cassis_pipe.stages.accuracy import run_accuracy
 from cassis_pipe.stages.map import run_map
+from cassis_pipe.stages.offset_history import run_offset_history
 from cassis_pipe.stages.records import DetectorWindow, Level0Record, Level1Record
-from cassis_pipe.stages.rotation import commanded_rotation_deg, run_rotation, write_history
+from cassis_pipe.stages.rotation import commanded_rotation_deg, run_rotation
 from cassis_pipe.stages.stitch import run_stitch
 from cassis_pipe.telemetry.timecode import encode_timecode
 
@@ -104,7 +105,7 @@ def test_stage_chain(level1, tmp_path: Path) -> None:
     rot = run_rotation(fr, info, out / "curve.png", out / "rotation.json")
     assert rot["ok"] and rot["offset_deg"] == pytest.approx(TRUE_OFFSET, abs=0.02)
     assert json.loads((out / "rotation.json").read_text())["offset_deg"] == rot["offset_deg"]
-    write_history([out / "rotation.json"], out / "offsets.csv")
+    run_offset_history([out / "rotation.json"], out / "offsets.csv")
     assert read_history(out / "offsets.csv")[0].offset_deg == rot["offset_deg"]
 
     sti = run_stitch(fr, info, out / "rotation.json", out / "strips", out / "stitch.json")

@@ -31,7 +31,7 @@ from cassis_pipe.products.metadata import FLOAT32_MISSING, MapInfo
 
 BLOCK = 256
 #: Tile compression: ZSTD level 1 needs ~40 % less CPU than DEFLATE level 1 (tiles and
-#: overviews) for the same size on predictor-3 float32 I/F (docs/pipeline2.md, Performance);
+#: overviews) for the same size on predictor-3 float32 I/F (docs/performance-history.md);
 #: readers need GDAL >= 2.3 / libtiff with ZSTD (the archival product is the PDS4 DAT).
 COMPRESS = "zstd"
 ZSTD_LEVEL = 1

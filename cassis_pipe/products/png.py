@@ -3,7 +3,7 @@ one zlib stream compressed by libdeflate (through ``imagecodecs``) at a fixed le
 ancillary chunks. The bytes depend only on the pixels (deterministic); libdeflate releases the
 GIL, so several images can be encoded in threads.
 
-Measured on a 12402 x 4896 RGBA composite (docs/pipeline2.md, Performance): about 3.5 x less
+Measured on a 12402 x 4896 RGBA composite (docs/performance-history.md): about 3.5 x less
 CPU than Pillow's zlib level 1 with a slightly smaller file.
 """
 

@@ -98,7 +98,7 @@ def product_name(level: str, key: Key, filter_name: str, start: datetime, t_exp_
     """PSA framelet name of window ``key`` = (uid, window, sequence) (``level`` raw or cal).
 
     Orbit from the UID; the name's observation number is the 0-based index of the take-image
-    in tc.bin (the flown names' number is not derivable from the UID: see docs/pipeline.md).
+    in tc.bin (the flown names' number is not derivable from the UID: see docs/stages.md).
     """
     uid, window, sequence = key
     obs = uid_to_observation_id(uid)

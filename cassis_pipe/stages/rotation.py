@@ -16,12 +16,10 @@ from typing import Any
 import numpy as np
 
 from cassis_pipe.parallel import python_workers
-from cassis_pipe.register import history
 from cassis_pipe.register.fringing import Framelet, Pair, select_pairs
-from cassis_pipe.register.history import OffsetRecord
 from cassis_pipe.register.observation import register_observation
 from cassis_pipe.register.rotation import find_rotation_offset
-from cassis_pipe.stages._io import PipelineError, read_json, write_json
+from cassis_pipe.stages._io import PipelineError, write_json
 from cassis_pipe.stages._level1 import register_framelets
 
 #: Search settings of the pipeline (see docs/register.md for the meaning of each).
@@ -87,7 +85,7 @@ def rotation_stage(framelets: Sequence[Framelet], observation_id: str, utc: str,
                    ) -> dict[str, Any]:
     """Search the offset and plot the cost curve (PNG). Returns the stage dict (offset, curve,
     diagnostics, file check); the offset history is built from these by
-    :func:`write_history`."""
+    :func:`cassis_pipe.stages.offset_history.run_offset_history`."""
     fr, kw = _search_inputs(framelets, {**SEARCH_DEFAULTS, **search})
     Path(plot_path).parent.mkdir(parents=True, exist_ok=True)
     res = register_observation(fr, observation_id, utc, commanded_rotation_deg, None,
@@ -121,16 +119,3 @@ def run_rotation(framelets: list[Framelet], info: dict[str, Any], plot_png: str 
     write_json(stage_json, stage)
     return stage
 
-
-def write_history(rotation_jsons: Sequence[str | Path], history_csv: str | Path
-                  ) -> dict[str, Any]:
-    """Rule offset_history: the rotation-offset history CSV (one row per observation, sorted
-    by time) of the rotation stage JSONs given. Returns a small stage dict."""
-    records = []
-    for path in rotation_jsons:
-        st = read_json(path)
-        records.append(OffsetRecord(st["observation_id"], st["utc"],
-                                    float(st["commanded_rotation_deg"]), float(st["offset_deg"]),
-                                    float(st["cost_px2"]), int(st["n_pairs"])))
-    rows = history.write_history(history_csv, records)
-    return {"stage": "offset_history", "observations": len(rows), "ok": True}

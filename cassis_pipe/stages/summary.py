@@ -1,4 +1,4 @@
-"""Stage 5: the per-observation validation summary, gathered from every stage JSON.
+"""Stage "summary": the per-observation validation summary, gathered from every stage JSON.
 
 For each stage: expected (from the command plan) vs produced file counts and the framelets
 missing there; plus the packet-validation counts and what was not produced and why.
@@ -46,6 +46,7 @@ def run_summary(observation_id: str, validate_json: str | Path, validation_json:
     counts = rep.get("counts", {})
     stages = _stage_rows(val) + _stage_rows(l0) + _stage_rows(l1)
     summary = {
+        "stage": "summary",
         "observation_id": observation_id,
         "ok": bool(val["ok"] and l0["ok"] and l1["ok"] and all(r["ok"] for r in stages)),
         "plan": val["plan"],
