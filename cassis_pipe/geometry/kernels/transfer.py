@@ -155,9 +155,9 @@ def parse_transfer(text: str, source: str = "") -> DafFile:
                 raise TransferFormatError("text after the comment block", stop + 2, source)
             break
     tok = _Tokens(lines[start + 1:end], start + 2, source)
-    idword, _ = tok.next("the id word", quoted=True)
-    if not idword.startswith("DAF/"):
-        raise tok.error(f"id word {idword!r} is not a DAF id word", start + 2)
+    idword, ln = tok.next("the id word", quoted=True)
+    if not idword.startswith("DAF/") or len(idword) > 8:
+        raise tok.error(f"id word {idword!r} is not a DAF id word", ln)
     nd_s, ln = tok.next("ND", quoted=True)
     ni_s, ln2 = tok.next("NI", quoted=True)
     nd, ni = decode_int(nd_s, ln, source), decode_int(ni_s, ln2, source)
@@ -165,7 +165,9 @@ def parse_transfer(text: str, source: str = "") -> DafFile:
         check_layout(nd, ni)
     except DafError as exc:
         raise tok.error(str(exc), ln2) from exc
-    ifname, _ = tok.next("the internal file name", quoted=True)
+    ifname, ln = tok.next("the internal file name", quoted=True)
+    if len(ifname.rstrip()) > 60:
+        raise tok.error("internal file name longer than 60 characters", ln)
     daf = DafFile(idword, nd, ni, ifname.rstrip(), comments=comments)
     while True:
         word, ln = tok.next("BEGIN_ARRAY or TOTAL_ARRAYS", quoted=False)
