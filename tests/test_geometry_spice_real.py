@@ -55,8 +55,8 @@ def labels():
 
 
 def _start_et(kset, label) -> float:
-    with kernels_loaded(kset):
-        return float(utc_to_et([label.acquisition_time.strftime("%Y-%m-%dT%H:%M:%S.%f")])[0])
+    """Exposure start (ET) from the label's UTC acquisition time, as ISIS/ale take it."""
+    return float(utc_to_et([label.acquisition_time.strftime("%Y-%m-%dT%H:%M:%S.%f")], kset)[0])
 
 
 def _sincpt(kset, et: float, abcorr: str, rays: np.ndarray) -> np.ndarray:

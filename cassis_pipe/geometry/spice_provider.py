@@ -81,8 +81,12 @@ def image_times(start_ets: Sequence[float] | np.ndarray, exposure_s: float | Seq
     return start + np.asarray(exposure_s, dtype=np.float64) / 2.0
 
 
-def utc_to_et(utc: Sequence[str]) -> np.ndarray:
-    """ET (TDB s) of UTC strings, with the loaded LSK (call inside :func:`kernels_loaded`)."""
+def utc_to_et(utc: Sequence[str], kernels: KernelSet | None = None) -> np.ndarray:
+    """ET (TDB s) of UTC strings (ISO 8601): with ``kernels`` loaded for the call, else with
+    the kernels already loaded (inside :func:`kernels_loaded`)."""
+    if kernels is not None:
+        with kernels_loaded(kernels):
+            return utc_to_et(utc)
     try:
         return np.array([spiceypy.str2et(u) for u in utc], dtype=np.float64)
     except SpiceyError as exc:
