@@ -153,3 +153,18 @@ def test_fuzz_corrupted_transfer_gives_transfer_error(pos: int, span: int, junk:
         return
     back = read_daf(daf_bytes(daf))
     assert len(back.arrays) == len(daf.arrays)
+
+
+def test_kernel_set_names_a_corrupt_transfer_file(tmp_path: Path) -> None:
+    from cassis_pipe.geometry.kernels.kernelset import kernel_set
+
+    bad = tmp_path / "broken.xc"
+    text = TRANSFER[-1].read_text().replace("'-22E98'", "'-22E9Z'")
+    bad.write_text(text)
+    with pytest.raises(TransferFormatError, match=r"broken\.xc:\d+: bad encoded integer"):
+        kernel_set([bad], tmp_path / "cache")
+    good = kernel_set([TRANSFER[-1]], tmp_path / "cache").files[0]
+    stamp = good.stat().st_mtime_ns
+    assert kernel_set([TRANSFER[-1]], tmp_path / "cache").files[0] == good
+    assert good.stat().st_mtime_ns == stamp  # reused, not converted again
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [good.name]
