@@ -13,7 +13,9 @@ from cassis_pipe.labels.xmlsafe import local, text
 class GeometricData:
     """Typed view of GEOMETRIC_DATA; ``values``/``units`` keep every element verbatim.
 
-    Corner order is the header's: four (lon, lat) pairs, east-positive planetocentric degrees.
+    Corner order is the header's: four (lon, lat) pairs in degrees. Longitudes (corners,
+    sub-spacecraft, sub-CaSSIS) are WEST-positive, latitudes planetocentric (checked against
+    SPICE on the 2016-11-26 framelets: tests/test_geometry_spice_real.py).
     """
 
     target: str | None = None

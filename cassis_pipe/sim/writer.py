@@ -19,6 +19,7 @@ from cassis_pipe.sim.calibration import make_detector, write_calibration
 from cassis_pipe.sim.codec import compress_window, near_for_ratio_id
 from cassis_pipe.sim.config import SimConfig, config_to_dict
 from cassis_pipe.sim.faults import apply_faults
+from cassis_pipe.sim.kernels import write_sim_kernels
 from cassis_pipe.sim.orbit import latlon_deg
 from cassis_pipe.sim.plan import Plan, make_plan, window_isd
 from cassis_pipe.sim.radiometry import dn_per_iof
@@ -162,6 +163,7 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
                            "amplitude_dn": stray.amplitude_dn.tolist()},
             "dn_files": [[window_file(image.obs_id, w.name, k) for w in ic.windows]
                          for k in range(len(image.et))]})
+    meta_kernel = write_sim_kernels(cfg, plan, out)
     science, faults, index = apply_faults(frames, cfg.faults, cfg.seed)
     (out / "science.bin").write_bytes(science)
     _dump(out / "truth" / "faults.json", {"faults": faults, "n_faults": len(faults)})
@@ -197,6 +199,7 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
                         "ratio": raw_bytes / max(comp_bytes, 1),
                         "ratio_by_window": {k: float(np.mean(v)) for k, v in per_window.items()}},
         "files": {"science": "science.bin", "tc": "tc.bin", "hk": "hk.bin",
+                  "meta_kernel": None if meta_kernel is None else "kernels/sim.tm",
                   "science_frames": len(index), "science_bytes": len(science)},
     }
     _dump(out / "truth" / "truth.json", summary)

@@ -1,0 +1,1 @@
+"""SPICE kernel files: DAF transfer-format conversion, binary DAF writing, kernel sets."""
