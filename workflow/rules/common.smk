@@ -99,7 +99,7 @@ def raw_tc(wildcards):
 
 
 def geometry_source(wildcards):
-    """What rule geometry reads: the file provider's ISD in the raw directory."""
+    """The geometry source of an observation: the file provider's ISD in the raw directory."""
     row = OBSERVATIONS[wildcards.obs]
     if row["geometry"] == "file":
         return f"{raw_dir(wildcards.obs)}/geometry/{wildcards.obs}.json"
