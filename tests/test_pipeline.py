@@ -30,11 +30,12 @@ SCLK, LSK = KERNELS / "em16_tgo_step_20190823.tsc", KERNELS / "naif0012.tls"
 
 def _run_all(raw: Path, res: Path, threads: int = 1) -> dict[str, dict]:
     out = {"validate": run_validate(raw / "science.bin", raw / "tc.bin", res / "validation")}
-    out["level0"] = run_level0(raw / "science.bin", raw / "tc.bin", res / "level0" / "framelets",
+    plan = res / "validation" / "plan.json"
+    out["level0"] = run_level0(raw / "science.bin", plan, res / "level0" / "framelets",
                                res / "level0" / "level0.json", threads=threads, sclk=SCLK,
                                lsk=LSK)
     out["calibrate"] = run_calibrate(
-        res / "level0" / "level0.json", res / "level0" / "framelets", raw / "tc.bin",
+        res / "level0" / "level0.json", res / "level0" / "framelets", plan,
         raw / "calibration" / "synth-v1", res / "level1" / "framelets",
         res / "level1" / "quicklook", res / "level1" / "calibrate.json", r_h_au=R_H_AU,
         threads=threads)
@@ -108,8 +109,9 @@ def test_level1_iof_matches_the_definition(clean_run, tmp_path: Path) -> None:
     I/F = (DN - 100 - c) K r_h^2 / t_exp; the 2x2 binned NIR is expanded to full resolution."""
     raw, res, obs, st = clean_run
     stage = run_calibrate(
-        res / "level0" / "level0.json", res / "level0" / "framelets", raw / "tc.bin",
-        raw / "calibration" / "synth-v1", tmp_path / "l1", tmp_path / "ql",
+        res / "level0" / "level0.json", res / "level0" / "framelets",
+        res / "validation" / "plan.json", raw / "calibration" / "synth-v1", tmp_path / "l1",
+        tmp_path / "ql",
         tmp_path / "calibrate.json", r_h_au=R_H_AU, straylight_order=0)
     l0 = {(r["uid"], r["window"], r["sequence"]): r for r in st["level0"]["products"]}
     assert len(stage["products"]) == 12
