@@ -13,15 +13,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--runslow", action="store_true", default=False, help="run slow full-size tests"
     )
+    parser.addoption(
+        "--runslurm", action="store_true", default=False,
+        help="run the workflow on a real single-node Slurm cluster started on loopback",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--runslow"):
-        return
-    skip = pytest.mark.skip(reason="slow full-size run: use --runslow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    opt_in = {"slow": ("--runslow", "slow full-size run: use --runslow"),
+              "slurm": ("--runslurm", "starts a Slurm cluster: use --runslurm")}
+    for marker, (option, reason) in opt_in.items():
+        if config.getoption(option):
+            continue
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
