@@ -47,7 +47,7 @@ def channels(cfg: OpsConfig, clock: Clock) -> dict[str, Any]:
         for t in sorted({c.frame_type for c in CHANNELS.values()}):
             b = frame_bounds(db, t)
             if b is not None:
-                ranges[t] = {"from_utc": clock.obt_to_utc(b[0], 0),
+                ranges[t] = {"from_utc": clock.obt_to_utc(b[0] - 0.5, 0),
                              "to_utc": clock.obt_to_utc(b[1] + 0.5, 0)}
     return {"channels": [{"name": c.name, "unit": c.unit, "frame": c.frame_name,
                           "has_data": c.frame_type in ranges,

@@ -5,6 +5,7 @@
 const SVGNS = "http://www.w3.org/2000/svg";
 const PAD = { l: 64, r: 16, t: 14, b: 36 };
 let channels = [];
+let hkRequest = 0; // only the latest HK request is drawn
 
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
@@ -190,10 +191,12 @@ async function plotHk() {
   const to = document.getElementById("to").value.trim();
   if (from) p.set("from", from);
   if (to) p.set("to", to);
+  const mine = ++hkRequest;
   try {
-    drawHk(await api("/api/hk?" + p.toString()));
+    const d = await api("/api/hk?" + p.toString());
+    if (mine === hkRequest) drawHk(d);
   } catch (err) {
-    document.getElementById("hk-info").textContent = "error: " + err.message;
+    if (mine === hkRequest) document.getElementById("hk-info").textContent = "error: " + err.message;
   }
 }
 function resetRange() {
