@@ -130,6 +130,16 @@ def test_api_series_limits_and_episode(site: Site) -> None:
     assert sum(v == 2900 for v in d["v"]) == 5
 
 
+def test_api_long_ranges_use_daily_aggregates(site: Site) -> None:
+    cookie = site.login()
+    q = urllib.parse.urlencode({"channel": "temperature_1.PT_FPA_1", "from": "2019-05-01",
+                                "to": "2019-05-31T23:59:59"})
+    d = json.loads(site.request("GET", "/api/hk?" + q, cookie=cookie)[2])
+    assert d["mode"] == "daily" and len(d["t"]) == 1
+    assert d["vmax"] == [2900] and d["vmin"][0] > 2750
+    assert [e["level"] for e in d["episodes"]] == ["hard"]
+
+
 def test_hostile_requests_refused_and_nothing_written(site: Site) -> None:
     cookie = site.login()
     before = _tree_digest(site.root / "results")
