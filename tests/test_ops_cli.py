@@ -3,7 +3,6 @@ daily statistics, limits, gaps, the config's default database, hostile channel n
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -12,9 +11,7 @@ from ops_support import (
     DATA,
     T0,
     drop,
-    fresh_database,
     inject,
-    postgres_server,
     sim_hk,
     write_ops_config,
 )
@@ -24,22 +21,13 @@ from cassis_pipe.ops.hkdb import open_db
 from cassis_pipe.ops.hkquery import count_frames
 from cassis_pipe.telemetry.hk import HK_FIELDS
 
-_names = itertools.count()
+pytest_plugins = ["ops_fixtures"]  # fixtures pg_admin, db_url
 
 
-@pytest.fixture(scope="module")
-def pg_admin():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+@pytest.fixture
+def env(db_url: str, tmp_path: Path) -> tuple[Path, str]:
     """(ops config, database URL) with an HK file holding a hard episode and a gap."""
-    if request.param == "sqlite":
-        url = str(tmp_path / "hk.sqlite")
-    else:
-        url = fresh_database(request.getfixturevalue("pg_admin"), f"hk_cli_{next(_names)}")
+    url = db_url
     hk = inject(sim_hk(10.0), 0, "PT_FPA_1", T0 + 100, T0 + 104, 2900)
     (tmp_path / "hk.bin").write_bytes(drop(hk, T0 + 200, T0 + 229))
     cfg = write_ops_config(tmp_path, url, tmp_path / "results")

@@ -3,7 +3,6 @@ stored exactly once, queries, daily statistics, limit episodes, gaps, TC history
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +13,7 @@ from ops_support import (
     T0,
     drop,
     frame_obt,
-    fresh_database,
     inject,
-    postgres_server,
     sim_hk,
 )
 
@@ -42,20 +39,7 @@ from cassis_pipe.ops.hkquery import (
 from cassis_pipe.telemetry.hk import HK_FIELDS, decode_hk, encode_hk, read_hk_stream
 from cassis_pipe.telemetry.timecode import timecode_to_utc
 
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def pg_admin():
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "hk.sqlite")
-    return fresh_database(request.getfixturevalue("pg_admin"), f"hk_test_{next(_names)}")
+pytest_plugins = ["ops_fixtures"]  # fixtures pg_admin, db_url
 
 
 @pytest.fixture(scope="module")
