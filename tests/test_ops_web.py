@@ -98,6 +98,28 @@ def test_password_hashes_are_salted_scrypt() -> None:
     assert not verify_password("pw-12345678", "scrypt$broken")
 
 
+def test_passwd_and_serve_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture) -> None:
+    import io
+
+    from cassis_pipe.cli import main
+    from cassis_pipe.ops.auth import read_users
+
+    users = tmp_path / "users.yaml"
+    cfg = write_ops_config(tmp_path, str(tmp_path / "hk.sqlite"), tmp_path,
+                           web=f"{{users_file: {users}, port: {free_port()}}}")
+    assert main(["web", "serve", "--config", str(cfg)]) == 2  # no users yet: refuses to start
+    assert "cassis-pipe web passwd" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["web", "passwd", "alice", "--config", str(cfg), "--password-stdin"]) == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
+    assert main(["web", "passwd", "alice", "--config", str(cfg), "--password-stdin"]) == 0
+    stored = read_users(users)["alice"]
+    assert verify_password("a long enough secret", stored) and "secret" not in stored
+    assert users.stat().st_mode & 0o077 == 0
+    assert main(["web", "passwd", "../x", "--config", str(cfg), "--password-stdin"]) == 2
+
+
 def test_unauthenticated_requests_refused(site: Site) -> None:
     status, headers, _ = site.request("GET", "/")
     assert status == 303 and headers["location"] == "/login"
