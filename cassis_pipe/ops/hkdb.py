@@ -73,7 +73,7 @@ class Database:
             if read_only:
                 if not path.is_file():
                     raise HkDbError(f"HK database {path} does not exist (run `hk load` first)")
-                self.conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True,
+                self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                             check_same_thread=False)
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)

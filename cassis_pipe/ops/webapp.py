@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ class MonitoringApp:
         cookie = SimpleCookie()
         try:
             cookie.load(environ.get("HTTP_COOKIE", ""))
-        except Exception:  # malformed cookie header: treat as absent
+        except CookieError:  # malformed cookie header: treat as absent
             return None
         morsel = cookie.get(COOKIE)
         return morsel.value if morsel else None
