@@ -101,7 +101,8 @@ def main() -> int:
             for s in stats:
                 lo, hi = clock.day_bounds(s["day"])
                 raw.append(db.query(f"SELECT count(*), min({ch.column}), max({ch.column}), "
-                                    f"avg({ch.column}) FROM {ch.table} WHERE tc >= ? AND tc < ?",
+                                    f"avg(CAST({ch.column} AS DOUBLE PRECISION)) FROM {ch.table} "
+                                    "WHERE tc >= ? AND tc < ?",
                                     (obt_to_tc(lo), obt_to_tc(hi)))[0])
             out["raw_group_by_s"] = time.perf_counter() - t
             assert [(s["n"], s["min"], s["max"]) for s in stats] == [r[:3] for r in raw]
