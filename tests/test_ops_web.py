@@ -241,6 +241,17 @@ def test_page_in_headless_chromium(site: Site, tmp_path: Path) -> None:
         assert len(svg.find_elements(By.CSS_SELECTOR, "polyline.hk-line")) == 1
         rows = drv.find_elements(By.CSS_SELECTOR, "#episodes tr.episode-row")
         assert [r.find_elements(By.TAG_NAME, "td")[2].text for r in rows] == ["5"]
+        shot = tmp_path / "panel.png"
+        drv.save_screenshot(str(shot))
+        # drag across ~10 s of the plot: the range shrinks to the selection and is re-plotted
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(drv).move_to_element_with_offset(svg, -200, 0).click_and_hold() \
+            .move_by_offset(300, 0).release().perform()
+        zoomed = _wait(drv, lambda d: 5 <= int(d.find_element(By.ID, "hk-plot")
+                                               .get_attribute("data-points")) <= 15)
+        assert zoomed and drv.find_element(By.ID, "from").get_attribute("value") > \
+            site.clock.obt_to_utc(T0 + 89.5)
         # every observation with its status, offsets, quick-looks; rotation history; deliveries
         obs = _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, "#observations tr.obs-row"))
         status = {r.get_attribute("data-obs"): r.get_attribute("data-status") for r in obs}
@@ -252,8 +263,6 @@ def test_page_in_headless_chromium(site: Site, tmp_path: Path) -> None:
         cells = _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, "#deliveries-table td"))
         assert "2019-05-16_pass2" in [c.text for c in cells]
         _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, "#telecommands tbody tr"))
-        shot = tmp_path / "panel.png"
-        drv.save_screenshot(str(shot))
         assert shot.stat().st_size > 10_000
         if os.environ.get("CASSIS_SCREENSHOT"):
             shutil.copy(shot, os.environ["CASSIS_SCREENSHOT"])
