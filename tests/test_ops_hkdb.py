@@ -158,6 +158,18 @@ def test_corrupt_input_counted_and_rest_stored(db_url: str, clock: Clock, hk: by
     assert logged == [(stored, stored, 2, 72)]
 
 
+def test_time_codes_without_p_field_stored_but_timeless(db_url: str, clock: Clock,
+                                                        hk: bytes) -> None:
+    odd = [encode_hk(0, (p << 56) | (int(T0) << 24), {"PT_DPM": 1}) for p in (0x00, 0x30, 0xFF)]
+    with open_db(db_url) as db:
+        r = load_hk(db, hk + b"".join(odd), clock)
+        bounds = frame_bounds(db, 0)
+        n = count_frames(db, 0)
+        in_range = series(db, resolve_channel("PT_DPM"), *bounds)[0].size
+    assert r["bad_timecode"] == 3 and r["inserted"] == len(hk) // 64 + 3
+    assert bounds == (T0 - 12, T0 + 365) and n == in_range + 3
+
+
 def test_eight_byte_values_round_trip(db_url: str, clock: Clock, hk: bytes) -> None:
     data = inject(hk, 0x10, "SC_LSENT_ITAG", T0, T0 + 2, (1 << 64) - 1)
     ch = resolve_channel("SC_LSENT_ITAG")

@@ -22,6 +22,7 @@ from cassis_pipe.ops.hkframes import (
     tc_to_obt,
     to_unsigned,
 )
+from cassis_pipe.telemetry.timecode import P_FIELD
 
 
 def tc_range(obt0: float, obt1: float) -> tuple[int, int]:
@@ -30,9 +31,10 @@ def tc_range(obt0: float, obt1: float) -> tuple[int, int]:
 
 
 def frame_bounds(db: Database, frame_type: int) -> tuple[float, float] | None:
-    """First and last on-board time (s) stored for ``frame_type`` (None if empty)."""
-    lo, hi = db.query(f"SELECT min(tc), max(tc) FROM {table_of(frame_type)} WHERE tc >= ?",
-                      (obt_to_tc(0.0),))[0]
+    """First and last on-board time (s) stored for ``frame_type`` (None if empty); frames
+    whose time code lacks the 0x2f P-field have no time and are left out."""
+    lo, hi = db.query(f"SELECT min(tc), max(tc) FROM {table_of(frame_type)} "
+                      "WHERE tc >= ? AND tc < ?", (P_FIELD << 56, (P_FIELD + 1) << 56))[0]
     return None if lo is None else (float(tc_to_obt(lo)), float(tc_to_obt(hi)))
 
 
