@@ -26,6 +26,7 @@ from cassis_pipe.ops.hkframes import (
 from cassis_pipe.ops.hkquery import channel_limits, daily_stats, frame_bounds, gaps, series
 from cassis_pipe.ops.hkquery import violations as find_violations
 from cassis_pipe.ops.opsconfig import OpsConfig, load_ops_config
+from cassis_pipe.telemetry.timecode import KernelError
 
 
 def _range(args: argparse.Namespace, db: Database, clock: Clock,
@@ -145,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         cfg = load_ops_config(args.config)
         clock = Clock(cfg.sclk, cfg.lsk)
         return int(args.action(args, cfg, clock))
-    except (HkDbError, OSError) as exc:
+    except (HkDbError, KernelError, OSError) as exc:
         print(f"cassis-pipe hk: {exc}", file=sys.stderr)
         return 2
 

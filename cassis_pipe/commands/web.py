@@ -15,6 +15,7 @@ from cassis_pipe.ops.auth import read_users, set_user
 from cassis_pipe.ops.hkframes import HkDbError
 from cassis_pipe.ops.opsconfig import load_ops_config
 from cassis_pipe.ops.webapp import MonitoringApp, make_server, users_file_hint
+from cassis_pipe.telemetry.timecode import KernelError
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -28,9 +29,12 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"cassis-pipe web: {users_file_hint(cfg.users_file)}", file=sys.stderr)
             return 2
         server = make_server(MonitoringApp(cfg), cfg.host, cfg.port)
-    except (HkDbError, OSError) as exc:
+    except (HkDbError, KernelError, OSError) as exc:
         print(f"cassis-pipe web: {exc}", file=sys.stderr)
         return 2
+    if cfg.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"cassis-pipe web: warning: listening on {cfg.host}, not loopback; serve through "
+              "a TLS reverse proxy", file=sys.stderr)
     print(f"cassis-pipe web: serving http://{cfg.host}:{server.effective_port}/ "
           f"(database {cfg.database}, results {cfg.results_dir})", flush=True)
     try:
@@ -54,7 +58,7 @@ def _passwd(args: argparse.Namespace) -> int:
                 print("cassis-pipe web: passwords differ", file=sys.stderr)
                 return 2
         set_user(path, args.user, password)
-    except (HkDbError, OSError) as exc:
+    except (HkDbError, KernelError, OSError) as exc:
         print(f"cassis-pipe web: {exc}", file=sys.stderr)
         return 2
     print(f"{args.user}: hash written to {path}")

@@ -24,6 +24,16 @@ def _package_kernel(name: str) -> str:
     return str(Path(cassis_pipe.__file__).parent / "data" / "kernels" / name)
 
 
+def _kernel_path(path: str) -> str:
+    """A kernel path as given if it exists, else relative to the repository root, else the
+    package's kernel of that name (so the shipped config works from any directory)."""
+    p = Path(path)
+    for cand in (p, Path(cassis_pipe.__file__).parents[1] / p, Path(_package_kernel(p.name))):
+        if cand.is_file():
+            return str(cand)
+    return path
+
+
 @dataclass
 class OpsConfig:
     """Settings of ``cassis-pipe hk`` and ``cassis-pipe web``."""
@@ -66,8 +76,8 @@ def load_ops_config(path: str | Path | None = None) -> OpsConfig:
     if data.get("hk_limits"):
         cfg.hk_limits = Path(data["hk_limits"])
     kernels = data.get("kernels") or {}
-    cfg.sclk = str(kernels.get("sclk", cfg.sclk))
-    cfg.lsk = str(kernels.get("lsk", cfg.lsk))
+    cfg.sclk = _kernel_path(str(kernels.get("sclk", cfg.sclk)))
+    cfg.lsk = _kernel_path(str(kernels.get("lsk", cfg.lsk)))
     if "ingest_state" in data:
         cfg.ingest_state = Path(data["ingest_state"]) if data["ingest_state"] else None
     cfg.host = str(web.get("host", cfg.host))
