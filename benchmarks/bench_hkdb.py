@@ -63,7 +63,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary database")
     ap.add_argument("--json", help="write the figures to this JSON file")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-hkdb-"))
+    tmp = None if args.db else Path(tempfile.mkdtemp(prefix="bench-hkdb-"))
     url = args.db or str(tmp / "hk.sqlite")
     clock = Clock(KERNELS / "em16_tgo_step_20190823.tsc", KERNELS / "naif0012.tls")
     rng = np.random.Generator(np.random.PCG64(7))
@@ -111,7 +111,7 @@ def main() -> int:
             out["db_bytes"] = sum(p.stat().st_size for p in Path(url).parent.glob(
                 Path(url).name + "*"))
     finally:
-        if not args.keep and not args.db:
+        if tmp is not None and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(out, indent=1))
     print(f"ingest {out['frames_per_s']:,.0f} frames/s ({out['frames']:,} frames in "
