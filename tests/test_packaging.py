@@ -16,7 +16,7 @@ CONDA_NAMES = {"pds4-tools": "pds4_tools"}
 
 
 def _split(req: str) -> tuple[str, str]:
-    m = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", req.strip())
+    m = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^]]*\])?\s*(.*)$", req.strip())  # extras dropped
     assert m, req
     return m.group(1).lower(), m.group(2).replace(" ", "")
 
