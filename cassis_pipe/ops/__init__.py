@@ -1,0 +1,2 @@
+"""Operations: downlink ingest (delivery files -> per-observation raw telemetry), see
+docs/operations.md."""
