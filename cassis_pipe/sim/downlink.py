@@ -150,13 +150,15 @@ def simulate_downlink(out: Path, seed: int = 1, runs: tuple[dict[str, Any], ...]
     t0 = math.floor(moves[0][0] - 60.0)
     t1 = math.ceil(max(e for _, _, e, _ in images) + 60.0)
     tl = Timeline(moves, [(u, s, e) for u, s, e, _ in images], float(t0), float(t1))
-    polar = next(o for o in obs_truth.values() if o["kind"] == "polar")
+    obs_list = list(obs_truth.values())
+    polar = next((o for o in obs_list if o["kind"] == "polar"), obs_list[0])
     ep_start = int(math.floor(images[[u for u, *_ in images].index(polar["uid"])][1]))
     hk = _hk_episode(hk_bytes(tl, seed), ep_start)
     hk_frames = [hk[i:i + 64] for i in range(0, len(hk), 64)]
     hk_items = [(int.from_bytes(f[3:7], "big") + slot_s / 3, f) for f in hk_frames]
-    # faults: one frame never delivered (second stereo image, its last frame)
-    stereo2 = next(o for o in obs_truth.values() if o["kind"] == "stereo" and o["image_type"] == 2)
+    # faults: one frame never delivered (second stereo image, else the last one: last frame)
+    stereo2 = next((o for o in obs_list if o["kind"] == "stereo" and o["image_type"] == 2),
+                   obs_list[-1])
     dropped = stereo2["frames"].pop()
     sci = [s for s in sci if s[1] != dropped]
     return _cut(out, rng, slot_s, base_sclk_s, sci, [(t + slot_s / 3, f) for t, f in tc_hist],
