@@ -46,7 +46,8 @@ DEFAULT_RUNS: tuple[dict[str, Any], ...] = (
                "descending": True}, "scene": {"ice": True}},
     {"orbit": {"orbit_number": 6003, "target_lat_deg": -40.0, "target_lon_deg": 300.0}},
 )
-HK_LIMIT = {"parameter": "PT_FPA_1", "frame_type": 0x00, "raw": 3400, "duration_s": 20}
+#: out-of-limit HK episode: from 5 s before the polar image (inside its HK window), 10 s long
+HK_LIMIT = {"parameter": "PT_FPA_1", "frame_type": 0x00, "raw": 3400, "duration_s": 10}
 
 
 def tiny_imaging(num_exp: int = 3, width: int = 128) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def simulate_downlink(out: Path, seed: int = 1, runs: tuple[dict[str, Any], ...]
     tl = Timeline(moves, [(u, s, e) for u, s, e, _ in images], float(t0), float(t1))
     obs_list = list(obs_truth.values())
     polar = next((o for o in obs_list if o["kind"] == "polar"), obs_list[0])
-    ep_start = int(math.floor(images[[u for u, *_ in images].index(polar["uid"])][1]))
+    ep_start = int(math.floor(images[[u for u, *_ in images].index(polar["uid"])][1])) - 5
     hk = _hk_episode(hk_bytes(tl, seed), ep_start)
     hk_frames = [hk[i:i + 64] for i in range(0, len(hk), 64)]
     hk_items = [(int.from_bytes(f[3:7], "big") + slot_s / 3, f) for f in hk_frames]
@@ -161,12 +162,14 @@ def simulate_downlink(out: Path, seed: int = 1, runs: tuple[dict[str, Any], ...]
                    obs_list[-1])
     dropped = stereo2["frames"].pop()
     sci = [s for s in sci if s[1] != dropped]
+    polar_obs = next(o for o, t in obs_truth.items() if t is polar)
     return _cut(out, rng, slot_s, base_sclk_s, sci, [(t + slot_s / 3, f) for t, f in tc_hist],
-                hk_items, obs_truth, dropped, ep_start, seed)
+                hk_items, obs_truth, dropped, (ep_start, polar_obs), seed)
 
 
 def _cut(out: Path, rng: np.random.Generator, slot_s: float, base: float, sci: list, tc: list,
-         hk: list, obs_truth: dict, dropped: bytes, ep_start: int, seed: int) -> dict[str, Any]:
+         hk: list, obs_truth: dict, dropped: bytes, episode: tuple[int, str], seed: int
+         ) -> dict[str, Any]:
     """Cut the three streams into delivery files and write the truth."""
     slots: dict[tuple[str, int], list[tuple[float, bytes]]] = {}
     for kind, items in (("SCI", [(t, f) for t, f, _ in sci]), ("TC", tc), ("HK", hk)):
@@ -217,7 +220,8 @@ def _cut(out: Path, rng: np.random.Generator, slot_s: float, base: float, sci: l
     miss["complete"] = False
     miss["missing"] = [{"uid": df.uid, "window": df.window, "sequence": df.sequence}]
     faults["dropped_frame"] = {**miss["missing"][0], "bytes": len(dropped)}
-    faults["hk_out_of_limit"] = {**HK_LIMIT, "start_sclk_s": ep_start}
+    faults["hk_out_of_limit"] = {**HK_LIMIT, "start_sclk_s": episode[0],
+                                 "observation": episode[1]}
     truth = {
         "seed": seed, "slot_s": slot_s, "deliveries": deliveries, "batches": batches,
         "observations": obs_truth, "faults": faults,
