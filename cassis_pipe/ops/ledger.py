@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS science(
   uid INTEGER, sequence INTEGER, window INTEGER, data_offset INTEGER, md5 BLOB,
   obs TEXT, length INTEGER, delivery TEXT, file_offset INTEGER,
   PRIMARY KEY(uid, sequence, window, data_offset, md5)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS science_obs ON science(obs);
 CREATE TABLE IF NOT EXISTS tc(
   slot TEXT, file_offset INTEGER, frame BLOB, delivery TEXT,
   PRIMARY KEY(slot, file_offset, frame)) WITHOUT ROWID;

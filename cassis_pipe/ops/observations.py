@@ -121,7 +121,7 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
         d = root / obs
         row = known.get(obs) or {"obs": obs, "uid": observation_id_to_uid(obs),
                                  "first_seen": rs.now, "processed": 0, "ready_at": None,
-                                 "status": None, "missing": "[]"}
+                                 "status": None, "reason": None, "missing": "[]"}
         for name in ("science.bin", "tc.bin"):
             if not (d / name).is_file():
                 write_if_changed(d / name, b"")
@@ -150,6 +150,7 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
         if cfg.geometry_dir is not None:
             for src in sorted(Path(cfg.geometry_dir).glob(f"{obs}*.json")):
                 write_if_changed(d / "geometry" / src.name, src.read_bytes())
+        before = (row["status"], row["reason"])
         row["status"], row["reason"] = _status(row, v, rs.now, cfg.wait_s)
         if row["status"] in READY_STATES:
             row["ready_at"] = row["ready_at"] or rs.now
@@ -158,12 +159,15 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
                     os.utime(d / n)
             ready.append(obs)
         row["processed"] = int(_processed(cfg, d, obs))
-        files = {n: (d / n).read_bytes() for n in RAW_FILES}
-        row["science_frames"] = len(split_delivery("SCI", files["science.bin"]).frames)
-        row["science_bytes"] = len(files["science.bin"])
-        row["tc_frames"], row["hk_frames"] = len(files["tc.bin"]) // 64, len(files["hk.bin"]) // 64
+        if obs in changed or before != (row["status"], row["reason"]) or obs not in known:
+            files = {n: (d / n).read_bytes() for n in RAW_FILES}
+            row["science_frames"], row["science_bytes"] = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM science WHERE obs=?",
+                (obs,)).fetchone()
+            row["tc_frames"] = len(files["tc.bin"]) // 64
+            row["hk_frames"] = len(files["hk.bin"]) // 64
+            write_if_changed(d / "ingest.json", _obs_json(row, files))
         _store(db, row)
-        write_if_changed(d / "ingest.json", _obs_json(row, files))
     return {"changed": sorted(changed), "ready": ready, "tc_pending_frames": tc_pending}
 
 
