@@ -11,29 +11,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_workflow import PROFILE, REPO, write_config
 
 from cassis_pipe.sim.downlink import DEFAULT_RUNS, simulate_downlink
 
-REPO = Path(__file__).resolve().parents[1]
-PROFILE = REPO / "workflow" / "profiles" / "default"
-
 
 def write_workdir(d: Path, src: Path) -> None:
+    """Downlink, calibration and ISDs of ``src``; an empty configured sheet; config.yaml with
+    an ``ingest`` section; a Snakefile including the workflow and ingest.smk."""
     shutil.copytree(src / "downlink", d / "downlink")
     shutil.copytree(src / "calibration", d / "cal")
     shutil.copytree(src / "geometry", d / "geometry")
-    (d / "obs.tsv").write_text("observation_id\traw_dir\tcalibration_version\tsimulate\t"
-                               "description\n")
-    k = REPO / "tests" / "data" / "kernels"
-    cfg = {"observations": "obs.tsv", "results_dir": "results", "logs_dir": "logs",
-           "benchmarks_dir": "bench", "calibration_dir": "cal",
-           "kernels": {"sclk": str(k / "em16_tgo_step_20190823.tsc"),
-                       "lsk": str(k / "naif0012.tls")},
-           "simulation": {"size": "small", "seed": 1, "raw_root": "raw"},
-           "threads": {"level0": 2, "calibrate": 2},
-           "ingest": {"root": "ingest", "downlink": "downlink", "wait_s": 0,
-                      "geometry_dir": "geometry", "calibration_version": "sim-v1"}}
-    (d / "config.yaml").write_text(json.dumps(cfg, indent=1))
+    write_config(d, [], ingest={"root": "ingest", "downlink": "downlink", "wait_s": 0,
+                                "geometry_dir": "geometry", "calibration_version": "sim-v1"})
     (d / "Snakefile").write_text(f'include: "{REPO / "Snakefile"}"\n'
                                  f'include: "{REPO / "workflow" / "rules" / "ingest.smk"}"\n')
 
