@@ -279,8 +279,42 @@ def test_cli(dl, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = next(d for d in rep["deliveries"] if d["name"] == "not_a_delivery.txt")
     assert bad["rejected"] == 5
     assert rep["accounting"]["delivered"] == truth["delivered_bytes"] + 5
+    conf = tmp_path / "config.yaml"
+    conf.write_text(json.dumps({"results_dir": "res", "ingest": {
+        "downlink": str(tmp_path / "downlink"), "root": str(tmp_path / "ingest"),
+        "wait_s": 0, "calibration_version": "v9"}}))
+    assert main(["ingest", "--config", str(conf), "--now", "10"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["deliveries"] == [] and rep["sheet"] == sorted(truth["observations"])
+    assert "\tv9\t" in (tmp_path / "ingest" / "observations.tsv").read_text()
     assert main(["ingest", "--root", str(tmp_path / "ingest"), "--status"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert len(status["observations"]) == len(truth["observations"])
     assert main(["ingest", "--downlink", str(tmp_path / "nowhere"), "--root",
                  str(tmp_path / "i2")]) == 2
+
+
+def test_redelivery_before_truncated_delivery(dl, tmp_path: Path) -> None:
+    """The complete revision arrives first: the truncated one is then a duplicate, whole."""
+    src, truth = dl
+    tr = truth["faults"]["truncated"]
+    cfg, reps = feed(src, tmp_path, [[tr["redelivery"]], [tr["first"]]])
+    d = reps[1]["deliveries"][0]
+    assert (d["name"], d["duplicate"], d["routed"], d["pending"]) == \
+        (tr["first"], tr["cut"], 0, 0)
+    assert reps[1]["accounting"]["routed"] == tr["size"]
+
+
+def test_science_before_its_command_is_never_handed_over(dl, tmp_path: Path) -> None:
+    src, truth = dl
+    sci = [d["name"] for d in truth["deliveries"] if d["kind"] == "SCI"]
+    rest = [d["name"] for d in truth["deliveries"] if d["kind"] != "SCI"]
+    cfg, reps = feed(src, tmp_path, [sci, [], []], wait_s=0.0)
+    assert reps[-1]["sheet"] == []
+    for obs in truth["observations"]:
+        st = json.loads((tmp_path / "ingest" / obs / "ingest.json").read_text())
+        assert st["status"] == "no_command", obs
+    for name in rest:
+        shutil.copy(src / "downlink" / name, tmp_path / "downlink" / name)
+    rep = ingest(cfg, now=5000.0)
+    assert rep["sheet"] == sorted(truth["observations"])
