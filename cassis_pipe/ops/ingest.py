@@ -35,6 +35,7 @@ from cassis_pipe.ops.route import obs_of_uid
 
 Span = tuple[int, int, str, str, str]
 LOCK_NAME = ".ingest.lock"
+SET_TABLE_CID = 0x07  # set_parameter_table: the one command without a unique id
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,15 @@ def _classify(db: sqlite3.Connection, kind: str, slot: str, name: str, frames: l
             else:
                 spans.append((f.offset, n, "duplicate", "", dup))
         elif kind == "TC":
+            # a command with a unique id is the same command wherever it was delivered
+            seen = f.data[2] != SET_TABLE_CID and db.execute(
+                "SELECT 1 FROM tc WHERE frame=? LIMIT 1", (f.data,)).fetchone() is not None
             cur = db.execute("INSERT OR IGNORE INTO tc VALUES (?,?,?,?)",
-                             (slot, f.offset, f.data, name))
-            rs.tc_changed |= bool(cur.rowcount)
-            spans.append((f.offset, n, "routed" if cur.rowcount else "duplicate",
-                          TC_DEST if cur.rowcount else "", "" if cur.rowcount else dup))
+                             (slot, f.offset, f.data, name)) if not seen else None
+            new = cur is not None and cur.rowcount > 0
+            rs.tc_changed |= new
+            spans.append((f.offset, n, "routed" if new else "duplicate",
+                          TC_DEST if new else "", "" if new else dup))
         else:
             t, typ, _ = f.key
             cur = db.execute("INSERT OR IGNORE INTO hk VALUES (?,?,?,?)", (t, typ, f.data, name))

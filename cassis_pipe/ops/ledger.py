@@ -41,6 +41,7 @@ CREATE INDEX IF NOT EXISTS science_obs ON science(obs);
 CREATE TABLE IF NOT EXISTS tc(
   slot TEXT, file_offset INTEGER, frame BLOB, delivery TEXT,
   PRIMARY KEY(slot, file_offset, frame)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tc_frame ON tc(frame);
 CREATE TABLE IF NOT EXISTS hk(
   ticks INTEGER, type INTEGER, frame BLOB, delivery TEXT,
   PRIMARY KEY(ticks, type, frame)) WITHOUT ROWID;

@@ -168,7 +168,9 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
             row["hk_frames"] = len(files["hk.bin"]) // 64
             write_if_changed(d / "ingest.json", _obs_json(row, files))
         _store(db, row)
-    return {"changed": sorted(changed), "ready": ready, "tc_pending_frames": tc_pending}
+    asked = set(reprocess) - {"all"}
+    return {"changed": sorted(changed), "ready": ready, "tc_pending_frames": tc_pending,
+            "reprocess_not_ready": sorted(asked - set(ready))}
 
 
 def _store(db: sqlite3.Connection, row: dict[str, Any]) -> None:

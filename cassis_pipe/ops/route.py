@@ -83,7 +83,8 @@ def route_tc(history: Sequence[bytes]) -> TcRouting:
 
 def hk_window(tc: bytes, uid: int, margin_s: float) -> tuple[int, int] | None:
     """(first, last) HK time in 2^-24 s ticks an observation's hk.bin covers: from ``margin_s``
-    before its first time-tagged command (motor move or take-image) to ``margin_s`` after the
+    before its own first time-tagged command (motor move or take-image with its UID, bit 31
+    ignored; context commands of other observations do not count) to ``margin_s`` after the
     end of its last exposure, widened to whole seconds. None when the plan has no exposures."""
     plan = plan_from_tc(tc)
     images = [im for im in plan.images if im.uid == uid and im.num_exp > 0]
@@ -97,6 +98,8 @@ def hk_window(tc: bytes, uid: int, margin_s: float) -> tuple[int, int] | None:
         except ValueError:
             continue
         ts = c.params.get("timestamp")
+        if c.uid is None or c.uid & UID_MASK != uid & UID_MASK:
+            continue
         if isinstance(ts, int) and is_timecode(ts.to_bytes(8, "big")):
             starts.append(ts)
     first = min(_ticks8(s) for s in starts)
