@@ -60,10 +60,22 @@ def tiny_imaging(num_exp: int = 3, width: int = 128) -> dict[str, Any]:
          "comp_ratio_id": 3} for n, r0, r1 in rows]}
 
 
-def _slot_name(sclk_s: float) -> str:
+def _utc(sclk_s: float) -> str:
     kern = (str(PACKAGE_KERNELS / SCLK_NAME), str(PACKAGE_KERNELS / LSK_NAME))
-    utc = timecode_to_utc(encode_timecode(sclk_s), *kern)
-    return utc[:19].replace("-", "").replace(":", "")
+    return timecode_to_utc(encode_timecode(sclk_s), *kern)
+
+
+def _slot_name(sclk_s: float) -> str:
+    """UTC of a slot start as in delivery names (YYYYMMDDThhmmss)."""
+    return _utc(sclk_s)[:19].replace("-", "").replace(":", "")
+
+
+def _slot_origin(sclk_s: float, slot_s: float) -> float:
+    """On-board time at or before ``sclk_s`` where a slot starts on a whole multiple of
+    ``slot_s`` of UTC time of day (quarter hours for 900 s)."""
+    hh, mm, ss = _utc(sclk_s)[11:23].split(":")
+    day_s = int(hh) * 3600 + int(mm) * 60 + float(ss)
+    return sclk_s - day_s % slot_s
 
 
 def _tc_times(tc: bytes) -> list[tuple[float, bytes]]:
@@ -163,8 +175,9 @@ def simulate_downlink(out: Path, seed: int = 1, runs: tuple[dict[str, Any], ...]
     dropped = stereo2["frames"].pop()
     sci = [s for s in sci if s[1] != dropped]
     polar_obs = next(o for o, t in obs_truth.items() if t is polar)
-    return _cut(out, rng, slot_s, base_sclk_s, sci, [(t + slot_s / 3, f) for t, f in tc_hist],
-                hk_items, obs_truth, dropped, (ep_start, polar_obs), seed)
+    tc_items = [(t + slot_s / 3, f) for t, f in tc_hist]
+    return _cut(out, rng, slot_s, _slot_origin(t0, slot_s), sci, tc_items, hk_items, obs_truth,
+                dropped, (ep_start, polar_obs), seed)
 
 
 def _cut(out: Path, rng: np.random.Generator, slot_s: float, base: float, sci: list, tc: list,
