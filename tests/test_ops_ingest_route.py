@@ -73,3 +73,24 @@ def test_commands_with_unique_ids_deduplicated_across_slots(tmp_path) -> None:
     assert second["duplicate"] == 3 * 64 and second["routed"] == 5 * 64
     tc_b = (tmp_path / "ingest" / obs_of_uid(B) / "tc.bin").read_bytes()
     assert [im.uid for im in plan_from_tc(tc_b).images] == [B]
+
+
+def test_tc_history_independent_of_arrival_order(tmp_path) -> None:
+    """The same re-cut TC deliveries in either order give the same tc.bin files."""
+    from cassis_pipe.ops.delivery import format_name
+    from cassis_pipe.ops.ingest import IngestConfig, ingest
+
+    h = history()
+    files = {format_name("TC", "20190515T070000"): b"".join(h[:5]),
+             format_name("TC", "20190515T071500"): b"".join(h[1:])}
+    out = []
+    for k, order in enumerate((sorted(files), sorted(files, reverse=True))):
+        d = tmp_path / f"d{k}"
+        d.mkdir()
+        cfg = IngestConfig(downlink=d, root=tmp_path / f"i{k}")
+        for i, name in enumerate(order):
+            (d / name).write_bytes(files[name])
+            ingest(cfg, now=float(i))
+        out.append({o: (cfg.root / o / "tc.bin").read_bytes()
+                    for o in (obs_of_uid(A), obs_of_uid(B), obs_of_uid(C))})
+    assert out[0] == out[1]

@@ -144,8 +144,14 @@ def _classify(db: sqlite3.Connection, kind: str, slot: str, name: str, frames: l
                 spans.append((f.offset, n, "duplicate", "", dup))
         elif kind == "TC":
             # a command with a unique id is the same command wherever it was delivered
+            # (kept at its earliest history position, whatever the arrival order)
             seen = f.data[2] != SET_TABLE_CID and db.execute(
                 "SELECT 1 FROM tc WHERE frame=? LIMIT 1", (f.data,)).fetchone() is not None
+            if seen:
+                moved = db.execute("UPDATE tc SET slot=?, file_offset=?, delivery=? WHERE "
+                                   "frame=? AND (slot, file_offset) > (?, ?)",
+                                   (slot, f.offset, name, f.data, slot, f.offset)).rowcount
+                rs.tc_changed |= moved > 0
             cur = db.execute("INSERT OR IGNORE INTO tc VALUES (?,?,?,?)",
                              (slot, f.offset, f.data, name)) if not seen else None
             new = cur is not None and cur.rowcount > 0
