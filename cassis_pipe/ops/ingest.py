@@ -30,7 +30,7 @@ from cassis_pipe.ops.ledger import (
     reject_spans,
     write_spans,
 )
-from cassis_pipe.ops.observations import update_observations, write_sheet
+from cassis_pipe.ops.observations import flush_science, update_observations, write_sheet
 from cassis_pipe.ops.route import obs_of_uid
 
 Span = tuple[int, int, str, str, str]
@@ -69,6 +69,7 @@ class RunState:
     run: int
     now: float
     science: dict[str, list[Frame]] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
     tc_changed: bool = False
     hk_ranges: list[tuple[int, int]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
@@ -273,6 +274,7 @@ def ingest(cfg: IngestConfig, now: float | None = None, reprocess: Collection[st
             rs = RunState(run, now)
             for path in delivery_files(Path(cfg.downlink)):
                 ingest_file(db, cfg, path, rs)
+                flush_science(root, rs)
             expired = expire_pending(db, now, cfg.wait_s)
             obs_report = update_observations(db, cfg, rs, reprocess)
             sheet = write_sheet(db, cfg)

@@ -51,6 +51,16 @@ def merge_science(path: Path, frames: list[Frame]) -> bytes:
     return b"".join(merged[k] for k in sorted(merged))
 
 
+def flush_science(root: Path, rs: RunState) -> None:
+    """Merge the science frames read so far into their observations' science.bin (called
+    after every delivery, so memory holds one delivery at a time)."""
+    for obs, frames in rs.science.items():
+        path = Path(root) / obs / "science.bin"
+        if write_if_changed(path, merge_science(path, frames)):
+            rs.changed.add(obs)
+    rs.science.clear()
+
+
 def _validate(science: bytes, tc: bytes, cfg: IngestConfig) -> dict[str, Any]:
     """Expected / complete framelets and what is missing, from the commanded sequence."""
     plan = plan_from_tc(tc)
@@ -101,11 +111,8 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
                         reprocess: Collection[str] = ()) -> dict[str, Any]:
     """Write the files of every observation touched by this run and update every state."""
     root = Path(cfg.root)
-    changed: set[str] = set()
-    for obs, frames in rs.science.items():
-        path = root / obs / "science.bin"
-        if write_if_changed(path, merge_science(path, frames)):
-            changed.add(obs)
+    flush_science(root, rs)
+    changed: set[str] = set(rs.changed)
     known = _rows(db)
     tc_pending = None
     if rs.tc_changed:
