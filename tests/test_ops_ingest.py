@@ -18,7 +18,12 @@ from cassis_pipe.level0.pseudo import predict_packets
 from cassis_pipe.level0.validate import validate_files
 from cassis_pipe.ops.delivery import split_delivery
 from cassis_pipe.ops.ingest import IngestConfig, ingest
-from cassis_pipe.ops.ledger import latest_deliveries, open_ledger
+from cassis_pipe.ops.ledger import (
+    delivery_breakdown,
+    latest_deliveries,
+    latest_runs,
+    open_ledger,
+)
 from cassis_pipe.sim.downlink import HK_LIMIT, simulate_downlink
 from cassis_pipe.telemetry.hk import read_hk_stream
 
@@ -112,9 +117,13 @@ def test_truncated_delivery_pending_then_completed(dl, natural) -> None:
     assert red["routed"] == tr["size"] - red["read_from"]
     db = open_ledger(work / "ingest")
     rows = {d["name"]: d for d in latest_deliveries(db)}
-    db.close()
     assert rows[tr["first"]]["pending"] == 0
     assert rows[tr["first"]]["duplicate"] == first["pending"]
+    parts = delivery_breakdown(db, tr["redelivery"])
+    assert sum(p["bytes"] for p in parts) == tr["size"]
+    assert {p["class"] for p in parts} == {"duplicate", "routed"}
+    assert [r["run"] for r in latest_runs(db, 2)] == [len(reps), len(reps) - 1]
+    db.close()
 
 
 def test_truncated_without_redelivery_rejected_after_wait(dl, tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from cassis_pipe.ops.ledger import (
         accounting,
         latest_deliveries,
+        latest_runs,
         observation_rows,
         open_ledger,
     )
@@ -78,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.status:
         db = open_ledger(cfg.root)
-        out = {"accounting": accounting(db), "deliveries": latest_deliveries(db),
-               "observations": observation_rows(db)}
+        out = {"accounting": accounting(db), "runs": latest_runs(db),
+               "deliveries": latest_deliveries(db), "observations": observation_rows(db)}
         db.close()
         print(json.dumps(out, indent=1))
         return 0

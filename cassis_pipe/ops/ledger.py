@@ -134,3 +134,18 @@ def observation_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
     cur = db.execute("SELECT * FROM observations ORDER BY obs")
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur]
+
+
+def delivery_breakdown(db: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
+    """What the bytes of one delivery became: bytes per (class, destination, detail)."""
+    cur = db.execute("SELECT class, dest, detail, SUM(length), COUNT(*) FROM spans WHERE name=? "
+                     "GROUP BY class, dest, detail ORDER BY class, dest, detail", (name,))
+    return [{"class": c, "dest": d, "detail": t, "bytes": int(n), "spans": int(k)}
+            for c, d, t, n, k in cur]
+
+
+def latest_runs(db: sqlite3.Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The most recent ingest runs (wall-clock start/finish, ingest clock, byte totals)."""
+    cur = db.execute("SELECT * FROM runs ORDER BY run DESC LIMIT ?", (limit,))
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur]
