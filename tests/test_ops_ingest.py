@@ -327,3 +327,21 @@ def test_science_before_its_command_is_never_handed_over(dl, tmp_path: Path) -> 
         shutil.copy(src / "downlink" / name, tmp_path / "downlink" / name)
     rep = ingest(cfg, now=5000.0)
     assert rep["sheet"] == sorted(truth["observations"])
+
+
+def test_late_hk_neither_waits_nor_reprocesses(dl, tmp_path: Path) -> None:
+    src, truth = dl
+    hk = [d["name"] for d in truth["deliveries"] if d["kind"] == "HK"]
+    rest = [d["name"] for d in truth["deliveries"] if d["kind"] != "HK"]
+    results = tmp_path / "results"
+    cfg, reps = feed(src, tmp_path, [rest, []], wait_s=0.0, results_dir=results)
+    assert reps[-1]["sheet"] == sorted(truth["observations"])
+    for obs in truth["observations"]:
+        assert (tmp_path / "ingest" / obs / "hk.bin").read_bytes() == b""
+        (results / obs).mkdir(parents=True)
+        (results / obs / "summary.json").write_text("{}")
+    for name in hk:
+        shutil.copy(src / "downlink" / name, tmp_path / "downlink" / name)
+    rep = ingest(cfg, now=2000.0)
+    assert rep["hk_changed"] == sorted(truth["observations"])
+    assert rep["changed"] == [] and rep["sheet"] == []

@@ -27,6 +27,8 @@ READY, READY_INCOMPLETE, WAITING, NO_COMMAND = "ready", "ready_incomplete", "wai
 READY_STATES = (READY, READY_INCOMPLETE)
 SHEET_NAME = "observations.tsv"
 RAW_FILES = ("tc.bin", "science.bin", "hk.bin")
+#: the files the workflow's rules read (hk.bin is for the operators and the HK tools)
+WORKFLOW_INPUTS = ("tc.bin", "science.bin")
 #: observation ids the workflow accepts (workflow/schemas/observations.schema.yaml)
 WORKFLOW_OBS_RE = re.compile(r"^(MY[0-9]{2}|CRUS)_[0-9]{6}_[0-9]{3}_[0-9]$")
 
@@ -84,13 +86,14 @@ def _rows(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
 
 
 def _processed(cfg: IngestConfig, obs_dir: Path, obs: str) -> bool:
-    """True when the workflow's summary of ``obs`` is newer than every raw file."""
+    """True when the workflow's summary of ``obs`` is newer than the raw files it reads."""
     if cfg.results_dir is None:
         return False
     summary = Path(cfg.results_dir) / obs / "summary.json"
     if not summary.is_file():
         return False
-    newest = max((obs_dir / n).stat().st_mtime for n in RAW_FILES if (obs_dir / n).is_file())
+    newest = max((obs_dir / n).stat().st_mtime for n in WORKFLOW_INPUTS
+                 if (obs_dir / n).is_file())
     return summary.stat().st_mtime >= newest
 
 
@@ -123,7 +126,8 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
         for obs, idx in rt.files.items():
             if write_if_changed(root / obs / "tc.bin", b"".join(history[i] for i in idx)):
                 changed.add(obs)
-    ready = []
+    ready: list[str] = []
+    hk_changed: set[str] = set()
     for obs in sorted(set(known) | changed):
         d = root / obs
         row = known.get(obs) or {"obs": obs, "uid": observation_id_to_uid(obs),
@@ -151,7 +155,7 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
                 "SELECT frame FROM hk WHERE ticks BETWEEN ? AND ? ORDER BY ticks, type, frame",
                 (t0, t1)))
             if write_if_changed(d / "hk.bin", hk):
-                changed.add(obs)
+                hk_changed.add(obs)
         elif not (d / "hk.bin").is_file():
             write_if_changed(d / "hk.bin", b"")
         if cfg.geometry_dir is not None:
@@ -166,7 +170,8 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
                     os.utime(d / n)
             ready.append(obs)
         row["processed"] = int(_processed(cfg, d, obs))
-        if obs in changed or before != (row["status"], row["reason"]) or obs not in known:
+        if obs in changed | hk_changed or before != (row["status"], row["reason"]) or \
+                obs not in known:
             files = {n: (d / n).read_bytes() for n in RAW_FILES}
             row["science_frames"], row["science_bytes"] = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM science WHERE obs=?",
@@ -176,7 +181,8 @@ def update_observations(db: sqlite3.Connection, cfg: IngestConfig, rs: RunState,
             write_if_changed(d / "ingest.json", _obs_json(row, files))
         _store(db, row)
     asked = set(reprocess) - {"all"}
-    return {"changed": sorted(changed), "ready": ready, "tc_pending_frames": tc_pending,
+    return {"changed": sorted(changed), "hk_changed": sorted(hk_changed), "ready": ready,
+            "tc_pending_frames": tc_pending,
             "reprocess_not_ready": sorted(asked - set(ready))}
 
 
