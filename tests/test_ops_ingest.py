@@ -102,6 +102,16 @@ def test_byte_accounting(dl, natural) -> None:
     dup = truth["faults"]["duplicate"]["size"] + truth["faults"]["truncated"]["cut"]
     assert acc["duplicate"] == dup
     assert acc["routed"] + acc["duplicate"] + acc["rejected"] == acc["delivered"]
+    # each delivery's spans tile it exactly: every byte in exactly one place
+    db = open_ledger(natural[0] / "ingest")
+    sizes = dict(db.execute("SELECT name, size FROM deliveries"))
+    ends: dict[str, int] = {}
+    for name, off, n in db.execute("SELECT name, offset, length FROM spans "
+                                   "ORDER BY name, offset"):
+        assert off == ends.get(name, 0) and n > 0
+        ends[name] = off + n
+    db.close()
+    assert ends == sizes and len(sizes) == len(truth["deliveries"])
 
 
 def test_truncated_delivery_pending_then_completed(dl, natural) -> None:

@@ -226,7 +226,8 @@ def ingest_file(db: sqlite3.Connection, cfg: IngestConfig, path: Path, rs: RunSt
     db.execute("INSERT OR REPLACE INTO deliveries VALUES "
                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (name, dn.kind if dn else "", dn.slot if dn else "", dn.revision if dn else 0,
-                len(data), st.st_mtime_ns, sha, consumed, _sha(memoryview(data)[:consumed]),
+                len(data), st.st_mtime_ns, sha, consumed,
+                sha if consumed == len(data) else _sha(memoryview(data)[:consumed]),
                 first[0], rs.run, first[1], rs.now, frames_before + n_frames, tot["routed"],
                 tot["duplicate"], tot["rejected"], tot["pending"], note))
     summary = {"name": name, "size": len(data), "read_from": start, "frames": n_frames, **tot,
