@@ -21,6 +21,7 @@ include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/level2.smk"
 include: "workflow/rules/bern.smk"
+include: "workflow/rules/ingest.smk"
 
 
 rule all:

@@ -37,14 +37,14 @@ def test_environment_matches_pyproject() -> None:
 
 def test_profiles() -> None:
     rules = {m.group(1) for f in (REPO / "workflow" / "rules").glob("*.smk")
-             for m in re.finditer(r"^rule (\w+):", f.read_text(), re.M)}
+             for m in re.finditer(r"^(?:rule|checkpoint) (\w+):", f.read_text(), re.M)}
     default = yaml.safe_load((REPO / "workflow" / "profiles" / "default" / "config.yaml")
                              .read_text())
     assert "printshellcmds" not in default        # script rules would print "Shell command: None"
     slurm = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
     assert slurm["executor"] == "slurm" and slurm["slurm-status-command"] == "squeue"
     assert "slurm_account" in slurm["default-resources"]
-    assert set(slurm["set-resources"]) == rules - {"all"}
+    assert set(slurm["set-resources"]) == rules - {"all", "ingested"}
     assert all(v["runtime"] >= 5 for v in slurm["set-resources"].values())
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"]
