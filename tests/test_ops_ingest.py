@@ -355,3 +355,18 @@ def test_late_hk_neither_waits_nor_reprocesses(dl, tmp_path: Path) -> None:
     rep = ingest(cfg, now=2000.0)
     assert rep["hk_changed"] == sorted(truth["observations"])
     assert rep["changed"] == [] and rep["sheet"] == []
+
+
+def test_monitoring_page_reads_the_ledger(dl, natural) -> None:
+    """The deliveries panel of the monitoring page reads the ingest ledger itself (read-only):
+    every delivery ingested is listed, with the ledger's size and byte totals."""
+    from cassis_pipe.ops.status import read_deliveries
+
+    _, truth = dl
+    shown = read_deliveries(natural[0] / "ingest" / "ingest.sqlite")
+    db = open_ledger(natural[0] / "ingest")
+    sizes = dict(db.execute("SELECT name, size FROM deliveries"))
+    db.close()
+    assert {d["name"]: d["size"] for d in shown} == sizes
+    assert len(shown) == len(truth["deliveries"])
+    assert sum(d["rejected"] for d in shown) == truth["faults"]["garbage"]["bytes"]

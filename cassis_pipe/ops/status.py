@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
+
+from cassis_pipe.ops.ledger import latest_deliveries
 
 #: (stage, JSON path under the observation folder), in pipeline order.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -95,14 +98,27 @@ def quicklook_path(results_dir: str | Path, obs: str, name: str) -> Path | None:
 
 
 def read_deliveries(state_path: str | Path | None) -> list[dict[str, Any]]:
-    """Deliveries listed in the downlink-ingest state file; [] when absent or unreadable.
+    """Deliveries listed in the downlink-ingest state; [] when absent or unreadable.
 
-    The one place that knows the ingest state format: a JSON list of delivery records, or an
-    object holding such a list under ``deliveries`` (or a mapping name -> record). Each record
-    is shown as-is (flat values only).
+    The one place that knows the ingest state format: the ingest ledger (``ingest.sqlite`` of
+    the ingest root, read-only, its latest deliveries), or a JSON report: a list of delivery
+    records, or an object holding such a list under ``deliveries`` (or a mapping name ->
+    record). Each record is shown as-is (flat values only).
     """
     if state_path is None:
         return []
+    path = Path(state_path)
+    if path.suffix == ".sqlite":
+        if not path.is_file():
+            return []
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+            try:
+                return latest_deliveries(db)
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return []
     data: Any = None
     try:
         data = json.loads(Path(state_path).read_text())
