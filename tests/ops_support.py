@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import http.client
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +140,51 @@ def write_ops_config(d: Path, database: str, results: Path, **extra: str) -> Pat
     p = d / "ops.yaml"
     p.write_text("\n".join(lines) + "\n")
     return p
+
+
+@contextlib.contextmanager
+def web_server(cfg: Path, port: int) -> Iterator[subprocess.Popen]:
+    """`cassis-pipe web serve --config cfg` running on 127.0.0.1:port (started, waited for,
+    stopped)."""
+    proc = subprocess.Popen([sys.executable, "-m", "cassis_pipe", "web", "serve", "--config",
+                             str(cfg)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/login")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {proc.stdout.read()}") from None
+                time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+class Site:
+    """A client of the monitoring page on 127.0.0.1:port."""
+
+    def __init__(self, root: Path, base: str, port: int, clock: Any) -> None:
+        self.root, self.base, self.port, self.clock = root, base, port, clock
+
+    def request(self, method: str, path: str, body: str | None = None,
+                cookie: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        if cookie:
+            headers["Cookie"] = cookie
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        out = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        conn.close()
+        return out
+
+    def login(self, user: str, password: str) -> str:
+        form = urllib.parse.urlencode({"username": user, "password": password})
+        status, headers, _ = self.request("POST", "/login", form)
+        assert status == 303, status
+        return headers["set-cookie"].split(";")[0]

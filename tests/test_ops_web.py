@@ -4,19 +4,25 @@ hostile requests, and the page itself driven in a real headless Chromium (seleni
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ops_support import DATA, KERNELS, REPO, T0, free_port, inject, sim_hk, write_ops_config
+from ops_support import (
+    DATA,
+    KERNELS,
+    T0,
+    Site,
+    free_port,
+    inject,
+    sim_hk,
+    web_server,
+    write_ops_config,
+)
 
 from cassis_pipe.ops.auth import hash_password, set_user, verify_password
 from cassis_pipe.ops.clock import Clock
@@ -26,28 +32,6 @@ USER, PASSWORD = "ops", "correct horse battery"
 DELIVERIES = [{"name": "2019-05-15_pass1", "files": 3, "status": "ingested"},
               {"name": "2019-05-16_pass2", "files": 1, "status": "waiting"}]
 
-
-class Site:
-    def __init__(self, root: Path, base: str, port: int, clock: Clock) -> None:
-        self.root, self.base, self.port, self.clock = root, base, port, clock
-
-    def request(self, method: str, path: str, body: str | None = None,
-                cookie: str | None = None) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
-        if cookie:
-            headers["Cookie"] = cookie
-        conn.request(method, path, body=body, headers=headers)
-        r = conn.getresponse()
-        out = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-        conn.close()
-        return out
-
-    def login(self) -> str:
-        form = urllib.parse.urlencode({"username": USER, "password": PASSWORD})
-        status, headers, _ = self.request("POST", "/login", form)
-        assert status == 303, status
-        return headers["set-cookie"].split(";")[0]
 
 
 def _tree_digest(d: Path) -> dict[str, str]:
@@ -72,23 +56,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     cfg = write_ops_config(root, str(root / "hk.sqlite"), results,
                            ingest_state=str(root / "state.json"),
                            web=f"{{users_file: {root / 'users.yaml'}, port: {port}}}")
-    proc = subprocess.Popen([sys.executable, "-m", "cassis_pipe", "web", "serve", "--config",
-                             str(cfg)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/login")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stdout.read()}") from None
-                time.sleep(0.2)
+    with web_server(cfg, port):
         yield Site(root, f"http://127.0.0.1:{port}", port, clock)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_password_hashes_are_salted_scrypt() -> None:
@@ -141,7 +110,7 @@ def test_login_sets_httponly_session_cookie(site: Site) -> None:
 
 
 def test_api_series_limits_and_episode(site: Site) -> None:
-    cookie = site.login()
+    cookie = site.login(USER, PASSWORD)
     q = urllib.parse.urlencode({"channel": "PT_FPA_1", "from": "obt:100000090",
                                 "to": "obt:100000120"})
     status, _, body = site.request("GET", "/api/hk?" + q, cookie=cookie)
@@ -153,7 +122,7 @@ def test_api_series_limits_and_episode(site: Site) -> None:
 
 
 def test_api_long_ranges_use_daily_aggregates(site: Site) -> None:
-    cookie = site.login()
+    cookie = site.login(USER, PASSWORD)
     q = urllib.parse.urlencode({"channel": "temperature_1.PT_FPA_1", "from": "2019-05-01",
                                 "to": "2019-05-31T23:59:59"})
     d = json.loads(site.request("GET", "/api/hk?" + q, cookie=cookie)[2])
@@ -163,7 +132,7 @@ def test_api_long_ranges_use_daily_aggregates(site: Site) -> None:
 
 
 def test_hostile_requests_refused_and_nothing_written(site: Site) -> None:
-    cookie = site.login()
+    cookie = site.login(USER, PASSWORD)
     before = _tree_digest(site.root / "results")
     db_before = hashlib.sha256((site.root / "hk.sqlite").read_bytes()).hexdigest()
     for q in ({"channel": "x'; DROP TABLE hk;--"},

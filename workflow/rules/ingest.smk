@@ -23,6 +23,9 @@ checkpoint ingest:
         results_dir=RESULTS,
         raw_ratio_ids=LEVEL0["raw_ratio_ids"],
         time_tolerance_s=LEVEL0["time_tolerance_s"],
+        hk_database=INGEST["hk_database"],
+        sclk=SCLK,
+        lsk=LSK,
     log:
         f"{LOGS}/ingest.log",
     benchmark:

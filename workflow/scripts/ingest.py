@@ -10,4 +10,5 @@ with stage_run(sm) as ctx:
         calibration_version=p.calibration_version, calibration_dir=p.calibration_dir,
         geometry_dir=p.geometry_dir, heliocentric_au=p.heliocentric_au,
         hk_margin_s=p.hk_margin_s, results_dir=p.results_dir, raw_ratio_ids=p.raw_ratio_ids,
-        time_tolerance_s=p.time_tolerance_s)
+        time_tolerance_s=p.time_tolerance_s, hk_database=p.hk_database, sclk=p.sclk,
+        lsk=p.lsk)
