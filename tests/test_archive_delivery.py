@@ -162,7 +162,9 @@ def test_redelivery_new_versions_and_references_to_earlier_deliveries(
     assert "<version_id>2.0</version_id>" in nir.read_text()
     assert "<file_name>" + f"{EQ}_NIR_v2_0.dat" in nir.read_text()
     assert "<version_id>1.1</version_id>" in blu.read_text()
-    assert not (top / "data_calibrated" / EQ / strip.name.replace(".xml", "_v1_1.dat")).exists()
+    # every product version is complete: the unchanged data file travels with the new label
+    blu_dat = top / "data_calibrated" / EQ / strip.name.replace(".xml", "_v1_1.dat")
+    assert md5_file(blu_dat) == md5_file(strip.with_suffix(".dat"))
     assert "2026-12-06" in blu.read_text() and "label changed" in blu.read_text()
     # the map product's references to level-1 framelets resolve in delivery_0001
     assert sorted(p.name for p in top.rglob(f"{EQ}/*.xml")) == sorted([blu.name, nir.name])
