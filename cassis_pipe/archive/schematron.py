@@ -95,7 +95,7 @@ def compile_schematron(sch: bytes, name: str = "schema.sch") -> bytes:
     binding = root.get("queryBinding", "xslt")
     if binding not in ("xslt", "xslt2", "xslt3", "xpath2", "xpath3"):
         raise SchematronError(f"{name}: queryBinding {binding!r} not supported")
-    nsmap = {"xsl": XSL, "r": _OUT}
+    nsmap = {"xsl": XSL, "r": _OUT, "xs": "http://www.w3.org/2001/XMLSchema"}
     for ns in root.iterfind(f"{{{SCH}}}ns"):
         nsmap[ns.get("prefix")] = ns.get("uri")
     style = etree.Element(f"{{{XSL}}}stylesheet", nsmap=nsmap, version="3.0")
@@ -156,13 +156,13 @@ def _processor():  # noqa: ANN202 - saxonche objects have no public type
 
 
 @lru_cache(maxsize=16)
-def _executable(sch_path: str):  # noqa: ANN202
-    xslt = compile_schematron(Path(sch_path).read_bytes(), Path(sch_path).name)
+def _executable(sch: bytes, name: str):  # noqa: ANN202 - keyed by the Schematron's content
+    xslt = compile_schematron(sch, name)
     proc = _processor()
     try:
         return proc.new_xslt30_processor().compile_stylesheet(stylesheet_text=xslt.decode())
     except Exception as exc:  # saxonche raises PySaxonApiError
-        raise SchematronError(f"{Path(sch_path).name}: XSLT compile failed: {exc}") from exc
+        raise SchematronError(f"{name}: XSLT compile failed: {exc}") from exc
 
 
 def validate_schematron(document: bytes, sch_paths: list[Path]) -> list[SchematronResult]:
@@ -176,7 +176,7 @@ def validate_schematron(document: bytes, sch_paths: list[Path]) -> list[Schematr
         except Exception as exc:
             raise SchematronError(f"Saxon cannot parse the document: {exc}") from exc
         for sch in sch_paths:
-            exe = _executable(str(sch))
+            exe = _executable(Path(sch).read_bytes(), Path(sch).name)
             try:
                 text = exe.transform_to_string(xdm_node=node)
             except Exception as exc:
