@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cassis_pipe.archive.checks import label_errors
 from cassis_pipe.archive.deliver import deliver
@@ -55,6 +57,18 @@ def inventory(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
     assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
     return list(csv.reader(raw.decode("ascii").splitlines()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300))
+def test_manifest_reader_fuzz(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
+    f = tmp_path_factory.mktemp("man") / "transfer_manifest.csv"
+    f.write_bytes(b"path,size_bytes,md5\n" + raw)
+    try:
+        rows = read_manifest(f)
+    except ValueError:
+        return
+    assert all(size >= 0 and len(md5) == 32 for size, md5 in rows.values())
 
 
 def test_clean_delivery_passes_every_check(results: Path, tmp_path: Path) -> None:

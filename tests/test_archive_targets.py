@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from cassis_pipe.archive.conditions import local_solar_time_h, solar_longitude_deg
@@ -103,6 +105,31 @@ def test_import_rejects_bad_records(tmp_path: Path) -> None:
     assert main(["targets", "--db", str(tmp_path / "t.sqlite"), "import",
                  str(tmp_path / "ok.csv")]) == 2  # already stored: all or nothing
     assert [t.target_id for t in get_targets(conn)] == ["A1"]
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                     lambda c: st.lists(c, max_size=5) | st.dictionaries(st.sampled_from(
+                         ["type", "features", "geometry", "coordinates", "properties",
+                          "target_id", "email", "suggester", "priority", "mode"]), c,
+                         max_size=5), max_leaves=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(doc=_JSON, raw=st.binary(max_size=200), csv_text=st.text(max_size=200))
+def test_import_fuzz_never_crashes(tmp_path_factory: pytest.TempPathFactory, doc: object,
+                                   raw: bytes, csv_text: str) -> None:
+    d = tmp_path_factory.mktemp("fuzz")
+    header = "target_id,suggester,email,region,priority,incidence_min,mode\n"
+    files = {"a.geojson": json.dumps({"type": "FeatureCollection", "features": doc}).encode(),
+             "b.geojson": json.dumps(doc).encode(), "c.json": raw, "d.csv": raw,
+             "e.csv": (header + csv_text).encode()}
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+        try:
+            targets = read_targets(d / name)
+        except TargetError:
+            continue
+        assert all(t.email.count("@") == 1 and len(t.region) >= 3 for t in targets)
 
 
 # -- end to end with a real SMTP server ----------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,13 +51,17 @@ def write_manifest(delivery_dir: Path, rows: list[tuple[str, int, str]]) -> Path
 
 def read_manifest(path: Path) -> dict[str, tuple[int, str]]:
     """path -> (size, md5) of a manifest; a malformed row raises ValueError with its line."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except csv.Error as exc:
+        raise ValueError(f"{path}: unreadable manifest: {exc}") from exc
     if not rows or rows[0] != _HEADER:
         raise ValueError(f"{path}: not a transfer manifest (header {rows[:1]})")
     out: dict[str, tuple[int, str]] = {}
     for n, row in enumerate(rows[1:], start=2):
-        if len(row) != 3 or not row[1].isdigit() or len(row[2]) != 32:
+        if (len(row) != 3 or not row[1].isascii() or not row[1].isdigit()
+                or not re.fullmatch(r"[0-9a-f]{32}", row[2]) or not row[0]):
             raise ValueError(f"{path} line {n}: malformed row {row}")
         out[row[0]] = (int(row[1]), row[2])
     return out

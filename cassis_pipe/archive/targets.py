@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -106,13 +107,18 @@ def _num(value: object, what: str) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as exc:
         raise TargetError(f"{what}: not a number: {value!r}") from exc
+    if not math.isfinite(v):
+        raise TargetError(f"{what}: not a finite number: {value!r}")
+    return v
 
 
 def make_target(rec: dict, region: object, where: str) -> Target:
     """A validated :class:`Target` from an import record (``where`` names it in errors)."""
+    if not isinstance(rec, dict):
+        raise TargetError(f"{where}: properties must be a mapping")
     tid = str(rec.get("target_id") or "").strip()
     if not _ID.match(tid):
         raise TargetError(f"{where}: target_id {tid!r} must be 1-64 of A-Z a-z 0-9 _ . : -")
@@ -124,7 +130,7 @@ def make_target(rec: dict, region: object, where: str) -> Target:
         raise TargetError(f"{where} ({tid}): suggester missing")
     try:
         ring = check_ring(region)  # type: ignore[arg-type]
-    except ValueError as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise TargetError(f"{where} ({tid}): region: {exc}") from exc
     ranges = []
     for name, lo, hi in _RANGES:
@@ -162,21 +168,25 @@ def read_targets(path: Path) -> list[Target]:
     if p.suffix.lower() in (".json", ".geojson"):
         try:
             doc = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise TargetError(f"{p}: not JSON: {exc}") from exc
         feats = doc.get("features") if isinstance(doc, dict) else None
         if not isinstance(feats, list):
             raise TargetError(f"{p}: not a GeoJSON FeatureCollection")
         out = []
         for i, f in enumerate(feats):
-            geom = (f or {}).get("geometry") or {}
-            if geom.get("type") != "Polygon" or not geom.get("coordinates"):
+            geom = f.get("geometry") if isinstance(f, dict) else None
+            if (not isinstance(geom, dict) or geom.get("type") != "Polygon"
+                    or not isinstance(geom.get("coordinates"), list) or not geom["coordinates"]):
                 raise TargetError(f"{p} feature {i}: geometry must be a Polygon")
             out.append(make_target(f.get("properties") or {}, geom["coordinates"][0],
                                    f"{p.name} feature {i}"))
         return out
-    with open(p, newline="") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(p, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise TargetError(f"{p}: unreadable CSV: {exc}") from exc
     return [make_target(r, _region_text(r.get("region") or "", f"{p.name} line {n}"),
                         f"{p.name} line {n}") for n, r in enumerate(rows, start=2)]
 
