@@ -91,7 +91,7 @@ class Target:
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (create) the database file and make sure the target tables exist."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path))
+    conn = sqlite3.connect(str(path), timeout=60.0)  # parallel rules wait for the lock
     init(conn)
     return conn
 

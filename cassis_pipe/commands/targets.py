@@ -4,6 +4,7 @@ retirement after map projection (docs/archive.md)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -43,9 +44,16 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{t.target_id}\t{t.status}\tround {t.round}\tpriority {t.priority}\t"
                       f"{t.suggester} <{t.email}>\tmode {t.mode}")
         else:
+            if args.raw_dir and len(args.observations) != 1:
+                raise TargetError("--raw-dir is for one observation; use --raw-root for more")
+            record: dict = {"observations": {}, "emailed": []}
             for obs in args.observations:
-                res = evaluate(conn, Path(args.results) / obs, Path(args.raw_root) / obs,
+                raw = Path(args.raw_dir) if args.raw_dir else Path(args.raw_root) / obs
+                res = evaluate(conn, Path(args.results) / obs, raw,
                                cfg.coverage_fraction if args.fraction is None else args.fraction)
+                record["observations"][obs] = [
+                    {"target_id": e.target_id, "coverage": round(e.coverage, 4),
+                     "retired": e.retired, "reasons": list(e.reasons)} for e in res]
                 for e in res:
                     state = "RETIRED" if e.retired else "open   "
                     why = "" if e.retired else " (" + "; ".join(e.reasons) + ")"
@@ -54,6 +62,9 @@ def _run(args: argparse.Namespace) -> int:
                                 cfg.sender)
             for tid in sent:
                 print(f"e-mailed the suggester of {tid}")
+            record["emailed"] = sent
+            if args.json:
+                Path(args.json).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     except (TargetError, FileNotFoundError) as exc:
         print(f"cassis-pipe targets: {exc}", file=sys.stderr)
         return 2
@@ -86,6 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ck.add_argument("--results", default="results", help="results directory")
     ck.add_argument("--raw-root", default="resources/sample/raw",
                     help="directory holding <obs>/geometry/<obs>.json (the raw_dir parent)")
+    ck.add_argument("--raw-dir", help="raw directory of the (single) observation")
+    ck.add_argument("--json", metavar="FILE", help="also write the evaluations as JSON")
     ck.add_argument("--fraction", type=float,
                     help="coverage fraction to retire (default: config)")
     p.set_defaults(func=_run)
