@@ -77,25 +77,32 @@ def test_clean_delivery_passes_every_check(results: Path, tmp_path: Path) -> Non
     n_labels = {o: len([p for d in ("level0/framelets", "level1/framelets", "level1c/strips",
                                     "level2/products")
                         for p in (results / o / d).glob("*.xml")]) for o in (EQ, POLAR)}
-    assert rep.delivered == n_labels and min(n_labels.values()) >= 30
+    n_browse = {o: len(list((results / o / "level2" / "products").glob("*-*.png")))
+                + len(list((results / o / "level1" / "quicklook").glob("*.jpg")))
+                for o in (EQ, POLAR)}
+    assert min(n_labels.values()) >= 30 and min(n_browse.values()) >= 8
+    assert rep.delivered == {o: n_labels[o] + n_browse[o] for o in (EQ, POLAR)}
     top = rep.path / "em16_tgo_cas"
-    # every label sent (products, collections, bundle) passes XSD + Schematron + files
+    # every label sent (products, browse, collections, bundle) passes XSD + Schematron + files
     labels = sorted(top.rglob("*.xml"))
-    assert len(labels) == sum(n_labels.values()) + 3 + 1
+    assert len(labels) == sum(n_labels.values()) + sum(n_browse.values()) + 4 + 1
     for label in labels:
         assert label_errors(label)[0] == [], label
     # collections by processing level; inventories hold exactly the delivered LIDVIDs
     for coll, level in (("data_raw", "Raw"), ("data_calibrated", "Calibrated"),
-                        ("data_derived", "Derived")):
+                        ("data_derived", "Derived"), ("browse", None)):
         rows = inventory(top / coll / f"collection_{coll}_v1_0.csv")
         lids = {parse_label(p).getroot().findtext(
             "{*}Identification_Area/{*}logical_identifier") + "::1.0"
             for p in (top / coll).glob("*/*.xml")}
         assert {r[1] for r in rows} == lids and {r[0] for r in rows} == {"P"}
         for p in (top / coll).glob("*/*.xml"):
-            assert f"<processing_level>{level}</processing_level>" in p.read_text()
+            if level:
+                assert f"<processing_level>{level}</processing_level>" in p.read_text()
+            else:  # browse of the map products / strips it shows, which are delivered too
+                assert "<reference_type>browse_to_data</reference_type>" in p.read_text()
     bundle = (top / "bundle_em16_tgo_cas_v1_0.xml").read_text()
-    for coll in ("data_raw", "data_calibrated", "data_derived"):
+    for coll in ("data_raw", "data_calibrated", "data_derived", "browse"):
         assert f"urn:esa:psa:em16_tgo_cas:{coll}::1.0</lidvid_reference>" in bundle
     # the manifest lists every file sent with its size and MD5, nothing else
     man = read_manifest(rep.path / "transfer_manifest.csv")
@@ -189,8 +196,8 @@ def test_redelivery_new_versions_and_references_to_earlier_deliveries(
     assert len(inv) == 4
     bundle = (top / "bundle_em16_tgo_cas_v2_0.xml").read_text()
     assert "data_raw::1.0<" in bundle and "data_calibrated::2.0<" in bundle
-    assert "data_derived::2.0<" in bundle
-    assert not (top / "data_raw").exists()
+    assert "data_derived::2.0<" in bundle and "browse::1.0<" in bundle
+    assert not (top / "data_raw").exists() and not (top / "browse").exists()
     # the archive holds both deliveries side by side: nothing overwritten, check clean
     copy = archive_copy(root, tmp_path / "psa")
     assert (copy / "em16_tgo_cas" / "data_derived" / EQ / f"{EQ}_NIR.dat").is_file()

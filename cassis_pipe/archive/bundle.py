@@ -11,6 +11,7 @@ level0/framelets  (``cas_raw_sc_``)   Raw                         ``data_raw``
 level1/framelets  (``cas_cal_sc_``)   Calibrated (Bern level1c)   ``data_calibrated``
 level1c/strips    (``…-sti``)         Calibrated (Bern stitched)  ``data_calibrated``
 level2/products   (``<obs>_<FILTER>``)  Derived (map-projected)   ``data_derived``
+level2/products ``*.png``, level1/quicklook ``*.jpg``   Product_Browse  ``browse``
 ====================================  ==========================  =========================
 
 The inventory is the PDS4 delimited table: ``P,<lid>::<vid>`` per member, CR LF records.
@@ -34,6 +35,8 @@ COLLECTIONS: dict[str, tuple[str, str]] = {
     "data_calibrated": ("Calibrated",
                         "radiometrically calibrated framelets (level1c) and stitched strips"),
     "data_derived": ("Derived", "map-projected I/F products"),
+    "browse": ("", "browse images: PNG colour composites of the map products and JPG "
+                   "quick-looks of the calibrated swath"),
 }
 
 
@@ -93,12 +96,13 @@ def collection_label(name: str, vid: str, inventory_file: str, records: int,
                      history: Sequence[tuple[str, str, str]]) -> bytes:
     """Product_Collection label of ``data_<level>`` with its inventory file."""
     level, description = COLLECTIONS[name]
+    kind = "Browse" if name == "browse" else "Data"
     root = _root("Product_Collection")
+    what = "browse" if name == "browse" else f"{level.lower()} data"
     _identification(root, f"{BUNDLE_LID}:{name}", vid,
-                    f"ExoMars TGO CaSSIS {level.lower()} data collection", "Product_Collection",
-                    history)
+                    f"ExoMars TGO CaSSIS {what} collection", "Product_Collection", history)
     coll = _sub(root, "Collection")
-    _sub(coll, "collection_type", "Data")
+    _sub(coll, "collection_type", kind)
     _sub(coll, "description", f"CaSSIS {description}.")
     fa = _sub(root, "File_Area_Inventory")
     _sub(_sub(fa, "File"), "file_name", inventory_file)
@@ -138,5 +142,6 @@ def bundle_label(vid: str, collections: Sequence[str], history: Sequence[tuple[s
         e = _sub(root, "Bundle_Member_Entry")
         _sub(e, "lidvid_reference", lidvid)
         _sub(e, "member_status", "Primary")
-        _sub(e, "reference_type", "bundle_has_data_collection")
+        kind = "browse" if lidvid.split("::")[0].endswith(":browse") else "data"
+        _sub(e, "reference_type", f"bundle_has_{kind}_collection")
     return _serialise(root)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from cassis_pipe.archive.browse import write_browse
 from cassis_pipe.archive.bundle import (
     BUNDLE_LID,
     COLLECTIONS,
@@ -130,14 +131,17 @@ class DeliveryReport:
     path: Path | None = None
 
 
-def _collection_of(lid: str, level: str, name: str) -> tuple[str | None, str | None]:
+def _collection_of(lid: str, level: str, name: str, product_class: str
+                   ) -> tuple[str | None, str | None]:
     parts = lid.split(":")
     if len(parts) != 6 or ":".join(parts[:4]) != BUNDLE_LID:
         return None, f"{name}: LID {lid!r} is not a product of bundle {BUNDLE_LID}"
     coll = parts[4]
     if coll not in COLLECTIONS:
         return None, f"{name}: LID collection {coll!r} is not one of {sorted(COLLECTIONS)}"
-    if level and COLLECTIONS[coll][0] != level:
+    if (coll == "browse") != (product_class == "Product_Browse"):
+        return None, f"{name}: a {product_class} does not belong in collection {coll}"
+    if coll != "browse" and COLLECTIONS[coll][0] != level:
         return None, (f"{name}: processing_level {level!r} does not belong in collection "
                       f"{coll} ({COLLECTIONS[coll][0]})")
     return coll, None
@@ -149,8 +153,10 @@ def _versioned(name: str, vid: str) -> str:
     return f"{stem}{suffix}.{ext}" if dot else name + suffix
 
 
-def _scan(results_dir: Path, obs: str, held: Holdings) -> tuple[list[Product], int, list[str]]:
-    """Products of ``obs`` that need sending, count of unchanged ones, and scan errors."""
+def _scan(results_dir: Path, obs: str, held: Holdings, browse_dir: Path
+          ) -> tuple[list[Product], int, list[str]]:
+    """Products of ``obs`` that need sending, count of unchanged ones, and scan errors;
+    browse labels are written into ``browse_dir`` first."""
     base = results_dir / obs
     if not base.is_dir():
         return [], 0, [f"no results directory {base}"]
@@ -158,13 +164,15 @@ def _scan(results_dir: Path, obs: str, held: Holdings) -> tuple[list[Product], i
     labels = [p for d in PRODUCT_DIRS for p in sorted((base / d).glob("*.xml"))]
     if not labels:
         errors.append(f"no PDS4 product labels under {base}/{{{','.join(PRODUCT_DIRS)}}}")
+    labels += write_browse(base, browse_dir)
     for label in labels:
         try:
             info = read_info(parse_label(label))
         except ProductError as exc:
             errors.append(str(exc))
             continue
-        coll, err = _collection_of(info.lid, info.processing_level, label.name)
+        coll, err = _collection_of(info.lid, info.processing_level, label.name,
+                                   info.product_class)
         if err:
             errors.append(err)
             continue
@@ -297,7 +305,7 @@ def deliver(results_dir: Path, observations: list[str], deliveries_root: Path, d
     products: dict[str, list[Product]] = {}
     seen: dict[str, str] = {}  # lidvid -> obs
     for obs in dict.fromkeys(observations):
-        ps, unchanged, errors = _scan(results_dir, obs, held)
+        ps, unchanged, errors = _scan(results_dir, obs, held, stage / ".sources" / obs)
         report.unchanged[obs] = unchanged
         for p in ps:
             lv = f"{p.lid}::{p.vid}"
@@ -338,6 +346,7 @@ def deliver(results_dir: Path, observations: list[str], deliveries_root: Path, d
         errs, _ = label_errors(f)
         if errs:
             raise DeliveryError(f"{f.name} does not validate: {errs}")
+    shutil.rmtree(stage / ".sources", ignore_errors=True)
     write_manifest(stage, manifest_rows(stage, TOP))
     record = {"delivery": name, "date": date, "bundle_vid": bundle_vid, "collections": colls,
               "observations": {"delivered": report.delivered, "unchanged": report.unchanged,
