@@ -65,6 +65,9 @@ def test_iso_rule_semantics(tmp_path: Path) -> None:
 def test_unsupported_schematron_refused() -> None:
     with pytest.raises(SchematronError, match="abstract"):
         compile_schematron(SCH.replace(b"<sch:pattern>", b'<sch:pattern abstract="true">', 1))
+    with pytest.raises(SchematronError, match="sch:include"):
+        compile_schematron(SCH.replace(b"<sch:pattern>", b'<sch:include href="x.sch"/>'
+                                       b"<sch:pattern>", 1))
     with pytest.raises(SchematronError, match="queryBinding"):
         compile_schematron(SCH.replace(b'"xslt2"', b'"exslt"'))
 
