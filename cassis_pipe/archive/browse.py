@@ -15,16 +15,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
-
-from cassis_pipe.archive.bundle import BUNDLE_LID
+from cassis_pipe.archive.bundle import BUNDLE_LID, pds_root, pds_sub, serialise
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.pds4 import (
     IMG,
     INFORMATION_MODEL_VERSION,
     PDS,
-    SCHEMA_FILES,
-    XSI,
     parse_label,
 )
 
@@ -53,47 +49,31 @@ def _data_labels(directory: Path) -> list[_Data]:
     return out
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{PDS}}}{tag}")
-    if text is not None:
-        el.text = text
-    return el
-
-
 def browse_label(image: Path, lid: str, title: str, data: list[_Data]) -> bytes:
     """Product_Browse label of ``image`` (PNG or JPEG) showing the ``data`` products."""
-    root = etree.Element(f"{{{PDS}}}Product_Browse", nsmap={None: PDS, "xsi": XSI})
-    root.set(f"{{{XSI}}}schemaLocation",
-             f"{PDS} https://pds.nasa.gov/pds4/pds/v1/{SCHEMA_FILES[PDS][0]}")
-    ia = _sub(root, "Identification_Area")
-    _sub(ia, "logical_identifier", lid)
-    _sub(ia, "version_id", "1.0")
-    _sub(ia, "title", title)
-    _sub(ia, "information_model_version", INFORMATION_MODEL_VERSION)
-    _sub(ia, "product_class", "Product_Browse")
-    md = _sub(_sub(ia, "Modification_History"), "Modification_Detail")
-    _sub(md, "modification_date", max(d.date for d in data))
-    _sub(md, "version_id", "1.0")
-    _sub(md, "description", "Browse image written by the CaSSIS ground processing.")
-    rl = _sub(root, "Reference_List")
+    root = pds_root("Product_Browse")
+    ia = pds_sub(root, "Identification_Area")
+    pds_sub(ia, "logical_identifier", lid)
+    pds_sub(ia, "version_id", "1.0")
+    pds_sub(ia, "title", title)
+    pds_sub(ia, "information_model_version", INFORMATION_MODEL_VERSION)
+    pds_sub(ia, "product_class", "Product_Browse")
+    md = pds_sub(pds_sub(ia, "Modification_History"), "Modification_Detail")
+    pds_sub(md, "modification_date", max(d.date for d in data))
+    pds_sub(md, "version_id", "1.0")
+    pds_sub(md, "description", "Browse image written by the CaSSIS ground processing.")
+    rl = pds_sub(root, "Reference_List")
     for d in data:
-        ir = _sub(rl, "Internal_Reference")
-        _sub(ir, "lid_reference", d.lid)
-        _sub(ir, "reference_type", "browse_to_data")
-    fa = _sub(root, "File_Area_Browse")
-    _sub(_sub(fa, "File"), "file_name", image.name)
-    enc = _sub(fa, "Encoded_Image")
-    _sub(enc, "offset", "0").set("unit", "byte")
-    _sub(enc, "object_length", str(image.stat().st_size)).set("unit", "byte")
-    _sub(enc, "encoding_standard_id", "PNG" if image.suffix.lower() == ".png" else "JPEG")
-    tree = etree.ElementTree(root)
-    pi = etree.ProcessingInstruction(
-        "xml-model", f'href="https://pds.nasa.gov/pds4/pds/v1/{SCHEMA_FILES[PDS][1]}" '
-        'schematypens="http://purl.oclc.org/dsdl/schematron"')
-    pi.tail = "\n"
-    root.addprevious(pi)
-    etree.indent(tree, space="  ")
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True) + b"\n"
+        ir = pds_sub(rl, "Internal_Reference")
+        pds_sub(ir, "lid_reference", d.lid)
+        pds_sub(ir, "reference_type", "browse_to_data")
+    fa = pds_sub(root, "File_Area_Browse")
+    pds_sub(pds_sub(fa, "File"), "file_name", image.name)
+    enc = pds_sub(fa, "Encoded_Image")
+    pds_sub(enc, "offset", "0").set("unit", "byte")
+    pds_sub(enc, "object_length", str(image.stat().st_size)).set("unit", "byte")
+    pds_sub(enc, "encoding_standard_id", "PNG" if image.suffix.lower() == ".png" else "JPEG")
+    return serialise(root)
 
 
 def write_browse(obs_dir: Path, out_dir: Path) -> list[Path]:

@@ -40,14 +40,16 @@ COLLECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+def pds_sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    """Child ``tag`` in the PDS4 core namespace, with ``text``."""
     el = etree.SubElement(parent, f"{{{PDS}}}{tag}")
     if text is not None:
         el.text = text
     return el
 
 
-def _root(tag: str) -> etree._Element:
+def pds_root(tag: str) -> etree._Element:
+    """Root element of a PDS4 core-only label (schemaLocation of the core XSD)."""
     root = etree.Element(f"{{{PDS}}}{tag}", nsmap={None: PDS, "xsi": XSI})
     xsd = f"https://pds.nasa.gov/pds4/pds/v1/{SCHEMA_FILES[PDS][0]}"
     root.set(f"{{{XSI}}}schemaLocation", f"{PDS} {xsd}")
@@ -56,24 +58,25 @@ def _root(tag: str) -> etree._Element:
 
 def _identification(root: etree._Element, lid: str, vid: str, title: str, product_class: str,
                     history: Sequence[tuple[str, str, str]]) -> None:
-    ia = _sub(root, "Identification_Area")
-    _sub(ia, "logical_identifier", lid)
-    _sub(ia, "version_id", vid)
-    _sub(ia, "title", title)
-    _sub(ia, "information_model_version", INFORMATION_MODEL_VERSION)
-    _sub(ia, "product_class", product_class)
-    ci = _sub(ia, "Citation_Information")
-    _sub(ci, "publication_year", history[-1][0][:4])
-    _sub(ci, "description", f"{title}, version {vid}.")
-    mh = _sub(ia, "Modification_History")
+    ia = pds_sub(root, "Identification_Area")
+    pds_sub(ia, "logical_identifier", lid)
+    pds_sub(ia, "version_id", vid)
+    pds_sub(ia, "title", title)
+    pds_sub(ia, "information_model_version", INFORMATION_MODEL_VERSION)
+    pds_sub(ia, "product_class", product_class)
+    ci = pds_sub(ia, "Citation_Information")
+    pds_sub(ci, "publication_year", history[-1][0][:4])
+    pds_sub(ci, "description", f"{title}, version {vid}.")
+    mh = pds_sub(ia, "Modification_History")
     for date, version, text in history:
-        md = _sub(mh, "Modification_Detail")
-        _sub(md, "modification_date", date)
-        _sub(md, "version_id", version)
-        _sub(md, "description", text)
+        md = pds_sub(mh, "Modification_Detail")
+        pds_sub(md, "modification_date", date)
+        pds_sub(md, "version_id", version)
+        pds_sub(md, "description", text)
 
 
-def _serialise(root: etree._Element) -> bytes:
+def serialise(root: etree._Element) -> bytes:
+    """Label bytes: core Schematron xml-model instruction, 2-space indentation, UTF-8."""
     tree = etree.ElementTree(root)
     pi = etree.ProcessingInstruction(
         "xml-model", f'href="https://pds.nasa.gov/pds4/pds/v1/{SCHEMA_FILES[PDS][1]}" '
@@ -97,51 +100,51 @@ def collection_label(name: str, vid: str, inventory_file: str, records: int,
     """Product_Collection label of ``data_<level>`` with its inventory file."""
     level, description = COLLECTIONS[name]
     kind = "Browse" if name == "browse" else "Data"
-    root = _root("Product_Collection")
+    root = pds_root("Product_Collection")
     what = "browse" if name == "browse" else f"{level.lower()} data"
     _identification(root, f"{BUNDLE_LID}:{name}", vid,
                     f"ExoMars TGO CaSSIS {what} collection", "Product_Collection", history)
-    coll = _sub(root, "Collection")
-    _sub(coll, "collection_type", kind)
-    _sub(coll, "description", f"CaSSIS {description}.")
-    fa = _sub(root, "File_Area_Inventory")
-    _sub(_sub(fa, "File"), "file_name", inventory_file)
-    inv = _sub(fa, "Inventory")
-    _sub(inv, "offset", "0").set("unit", "byte")
-    _sub(inv, "parsing_standard_id", "PDS DSV 1")
-    _sub(inv, "records", str(records))
-    _sub(inv, "record_delimiter", "Carriage-Return Line-Feed")
-    _sub(inv, "field_delimiter", "Comma")
-    rd = _sub(inv, "Record_Delimited")
-    _sub(rd, "fields", "2")
-    _sub(rd, "groups", "0")
+    coll = pds_sub(root, "Collection")
+    pds_sub(coll, "collection_type", kind)
+    pds_sub(coll, "description", f"CaSSIS {description}.")
+    fa = pds_sub(root, "File_Area_Inventory")
+    pds_sub(pds_sub(fa, "File"), "file_name", inventory_file)
+    inv = pds_sub(fa, "Inventory")
+    pds_sub(inv, "offset", "0").set("unit", "byte")
+    pds_sub(inv, "parsing_standard_id", "PDS DSV 1")
+    pds_sub(inv, "records", str(records))
+    pds_sub(inv, "record_delimiter", "Carriage-Return Line-Feed")
+    pds_sub(inv, "field_delimiter", "Comma")
+    rd = pds_sub(inv, "Record_Delimited")
+    pds_sub(rd, "fields", "2")
+    pds_sub(rd, "groups", "0")
     for number, (fname, dtype, length) in enumerate(
             (("Member Status", "ASCII_String", "1"), ("LIDVID_LID", "ASCII_LIDVID_LID", "255")),
             start=1):
-        fd = _sub(rd, "Field_Delimited")
-        _sub(fd, "name", fname)
-        _sub(fd, "field_number", str(number))
-        _sub(fd, "data_type", dtype)
-        _sub(fd, "maximum_field_length", length).set("unit", "byte")
-    _sub(inv, "reference_type", "inventory_has_member_product")
-    return _serialise(root)
+        fd = pds_sub(rd, "Field_Delimited")
+        pds_sub(fd, "name", fname)
+        pds_sub(fd, "field_number", str(number))
+        pds_sub(fd, "data_type", dtype)
+        pds_sub(fd, "maximum_field_length", length).set("unit", "byte")
+    pds_sub(inv, "reference_type", "inventory_has_member_product")
+    return serialise(root)
 
 
 def bundle_label(vid: str, collections: Sequence[str], history: Sequence[tuple[str, str, str]]
                  ) -> bytes:
     """Product_Bundle label; ``collections`` are collection LIDVIDs (all Primary members)."""
-    root = _root("Product_Bundle")
+    root = pds_root("Product_Bundle")
     _identification(root, BUNDLE_LID, vid, "ExoMars TGO CaSSIS bundle", "Product_Bundle",
                     history)
-    b = _sub(root, "Bundle")
-    _sub(b, "bundle_type", "Archive")
-    _sub(b, "description", "Colour and Stereo Surface Imaging System (CaSSIS) data of the "
+    b = pds_sub(root, "Bundle")
+    pds_sub(b, "bundle_type", "Archive")
+    pds_sub(b, "description", "Colour and Stereo Surface Imaging System (CaSSIS) data of the "
                            "ExoMars Trace Gas Orbiter, grouped into collections by "
                            "processing level.")
     for lidvid in collections:
-        e = _sub(root, "Bundle_Member_Entry")
-        _sub(e, "lidvid_reference", lidvid)
-        _sub(e, "member_status", "Primary")
+        e = pds_sub(root, "Bundle_Member_Entry")
+        pds_sub(e, "lidvid_reference", lidvid)
+        pds_sub(e, "member_status", "Primary")
         kind = "browse" if lidvid.split("::")[0].endswith(":browse") else "data"
-        _sub(e, "reference_type", f"bundle_has_{kind}_collection")
-    return _serialise(root)
+        pds_sub(e, "reference_type", f"bundle_has_{kind}_collection")
+    return serialise(root)
