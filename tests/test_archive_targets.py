@@ -242,3 +242,37 @@ def test_retirement_end_to_end(tmp_path_factory: pytest.TempPathFactory, tmp_pat
     hit = next(t for t in get_targets(conn) if t.target_id == "EQ-HIT-0LON")
     assert hit.status == "open" and hit.round == 2
     assert main([*base, "reopen", "EQ-PARTIAL"]) == 2  # never retired
+
+
+def test_unreachable_smtp_keeps_the_retirement_pending(tmp_path_factory: pytest.TempPathFactory,
+                                                       tmp_path: Path, smtp_server) -> None:
+    pytest.importorskip("cassis_pipe.sim.writer")
+    from archive_sample import sample_workdir
+
+    work = sample_workdir(tmp_path_factory.getbasetemp())
+    inbox, port = smtp_server
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    cfg = tmp_path / "config.yaml"
+    db = tmp_path / "t.sqlite"
+
+    def config(p: int) -> None:
+        cfg.write_text(f"archive:\n  targets_db: {db}\n  smtp: {{host: 127.0.0.1, port: {p}}}\n")
+
+    config(dead)
+    (tmp_path / "t.csv").write_text("target_id,suggester,email,region\n"
+                                    "HIT,Ann,ann@example.org,359.996 4.995; 0.008 4.995; "
+                                    "0.008 5.005; 359.996 5.005\n")
+    base = ["targets", "--config", str(cfg)]
+    assert main([*base, "import", str(tmp_path / "t.csv")]) == 0
+    check = [*base, "check", EQ, "--results", str(work / "results"), "--raw-dir",
+             str(work / "raw" / EQ)]
+    assert main(check) == 1  # retired, but the e-mail could not go out
+    conn = connect(db)
+    assert conn.execute("SELECT observation_id, email_sent FROM target_retirements"
+                        ).fetchall() == [(EQ, 0)]
+    config(port)
+    assert main(check) == 0 and len(inbox.messages) == 1
+    assert inbox.envelopes[0][1] == ["ann@example.org"]
+    assert main(check) == 0 and len(inbox.messages) == 1
