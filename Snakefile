@@ -20,6 +20,7 @@ include: "workflow/rules/level0.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/level2.smk"
+include: "workflow/rules/archive.smk"
 include: "workflow/rules/bern.smk"
 include: "workflow/rules/ingest.smk"
 

@@ -72,6 +72,7 @@ LEVEL0 = config["level0"]
 CALIB = config["calibration"]
 EXPAND_BINNED = None if CALIB["expand_binned"] == "none" else CALIB["expand_binned"]
 LEVEL2 = config["level2"]
+ARCHIVE = config["archive"]
 
 for _obs in SIMULATED:
     if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):
@@ -88,6 +89,11 @@ wildcard_constraints:
 def raw_dir(obs):
     """Directory of an observation's raw telemetry (science.bin, tc.bin, hk.bin, geometry/)."""
     return str(Path(OBSERVATIONS[obs]["raw_dir"]))
+
+
+def raw_dir_of(wildcards):
+    """The raw directory of the rule's observation."""
+    return raw_dir(wildcards.obs)
 
 
 def raw_science(wildcards):
@@ -184,6 +190,7 @@ def all_targets():
     out += [f"{RESULTS}/{obs}/level2/map.json" for obs in MAPPED]
     out += [f"{RESULTS}/{obs}/level1c/stitch.json" for obs in MAPPED]
     out += [f"{RESULTS}/{obs}/level2/accuracy.json" for obs in SIMULATED if obs in MAPPED]
+    out += [f"{RESULTS}/{obs}/level2/targets.json" for obs in MAPPED]
     out += [LEVEL2["offset_history"]] if MAPPED else []
     out += [f"{RESULTS}/{obs}/level1b/bern.json" for obs in BERN_L1B]
     return out
