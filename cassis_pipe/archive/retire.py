@@ -26,8 +26,9 @@ from PIL import Image
 from cassis_pipe.archive.conditions import Conditions, observation_conditions
 from cassis_pipe.archive.sphere import covered_fraction, sample_region
 from cassis_pipe.archive.targets import Target, get_targets
+from cassis_pipe.instrument.constants import FILTER_ORDER as FILTERS
 from cassis_pipe.mapping.grid import MapGrid
-from cassis_pipe.products.metadata import FILTERS, FLOAT32_MISSING
+from cassis_pipe.products.metadata import FLOAT32_MISSING
 from cassis_pipe.products.pds4 import read_product
 
 QUICKLOOK_MAX_SIDE = 512
