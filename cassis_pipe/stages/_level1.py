@@ -104,3 +104,11 @@ def register_framelets(framelets: Sequence[Framelet]) -> list[Framelet]:
         out.append(Framelet(f.filter, int(f.exposure), np.where(valid(img), img, np.nan),
                             f.camera))
     return out
+
+
+def rule_level1(sm: Any) -> tuple[list[Framelet], dict[str, Any]]:
+    """:func:`load_level1` with the inputs every level-2 rule declares (``level0``,
+    ``calibrate``, ``level1_dir``, ``isd``; params ``sclk``, ``lsk``) and its wildcard."""
+    return load_level1(sm.wildcards.obs, sm.input.level0, sm.input.calibrate,
+                       sm.input.level1_dir, sm.input.isd, sclk=sm.params.sclk,
+                       lsk=sm.params.lsk)

@@ -1,13 +1,11 @@
 # Rule map: map products (DAT + PDS4, GeoTIFF, PNG composites) (cassis_pipe.stages.map).
-from cassis_pipe.stages._level1 import load_level1
+from cassis_pipe.stages._level1 import rule_level1
 from cassis_pipe.stages.map import run_map
 from cassis_pipe.stages.snake import stage_run
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with stage_run(sm) as ctx:
-    framelets, info = load_level1(sm.wildcards.obs, sm.input.level0, sm.input.calibrate,
-                                  sm.input.level1_dir, sm.input.isd, sclk=sm.params.sclk,
-                                  lsk=sm.params.lsk)
+    framelets, info = rule_level1(sm)
     ctx["stage"] = run_map(framelets, info, sm.input.rotation, sm.output.products,
                            sm.output.stage, pixel_m=float(sm.params.pixel_m),
                            preview_dir=sm.output.previews)

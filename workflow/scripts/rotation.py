@@ -1,11 +1,9 @@
 # Rule rotation: rotation-offset search (cassis_pipe.stages.rotation).
-from cassis_pipe.stages._level1 import load_level1
+from cassis_pipe.stages._level1 import rule_level1
 from cassis_pipe.stages.rotation import run_rotation
 from cassis_pipe.stages.snake import stage_run
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with stage_run(sm) as ctx:
-    framelets, info = load_level1(sm.wildcards.obs, sm.input.level0, sm.input.calibrate,
-                                  sm.input.level1_dir, sm.input.isd, sclk=sm.params.sclk,
-                                  lsk=sm.params.lsk)
+    framelets, info = rule_level1(sm)
     ctx["stage"] = run_rotation(framelets, info, sm.output.plot, sm.output.stage)
