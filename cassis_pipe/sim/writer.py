@@ -27,7 +27,6 @@ from cassis_pipe.sim.render import (
     scene_iof,
     true_camera,
     window_dn,
-    window_ground_m,
 )
 from cassis_pipe.sim.scene import sun_vector
 from cassis_pipe.sim.telemetry import (
@@ -204,4 +203,4 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
     return summary
 
 
-__all__ = ["simulate", "window_file", "write_truth_maps", "window_ground_m"]
+__all__ = ["simulate", "window_file", "write_truth_maps"]
