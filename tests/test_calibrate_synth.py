@@ -53,7 +53,8 @@ def make_truth(n: int = 256, seed: int = 0, mode: str = "sum", n_dead: int = 10,
 def expose(iof: np.ndarray, window: Window, cal: CalSet, hot: np.ndarray, t_exp_s: float,
            r_h_au: float, stray_dn: np.ndarray | float = 0.0, noise: bool = True,
            seed: int = 1, k: float | None = None) -> np.ndarray:
-    """Raw DN (uint16) of ``window`` for a full-resolution I/F field (window.used_shape) and an additive straylight field in DN per detector pixel."""
+    """Raw DN (uint16) of ``window`` for a full-resolution I/F field (``window.used_shape``)
+    and an additive straylight field in DN per detector pixel."""
     sl = window.detector_slice()
     kk = cal.k(window.filter) if k is None else k
     s = np.asarray(iof, np.float64) * t_exp_s / (kk * r_h_au * r_h_au)
