@@ -16,11 +16,6 @@ import yaml
 from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.instrument.detector import Window
 
-#: filter names in window order (window counter 0..3 as in the flown files)
-#: effective wavelengths of the four bands in nm
-BAND_NM: dict[str, float] = {"BLU": 497.0, "PAN": 677.0, "RED": 835.0, "NIR": 940.0}
-#: absolute calibration constants K in (I/F) * s / (DN * AU^2) (README of the flown files)
-
 
 @dataclass(frozen=True)
 class OrbitConfig:

@@ -22,7 +22,6 @@ from cassis_pipe.instrument.constants import AU_KM
 from cassis_pipe.model import Framelet
 from cassis_pipe.sim.config import WindowConfig
 
-#: 1 AU in km (IAU 2012).
 CONTROL_WINDOWS = ("CTL1", "CTL2")
 
 
