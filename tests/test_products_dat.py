@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from cassis_pipe.labels.arrays import ArrayGeometry, Axis
 from cassis_pipe.labels.dat import read_dat
-from cassis_pipe.products.dat import to_dat_bytes, write_dat
+from cassis_pipe.products.dat_writer import to_dat_bytes, write_dat
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.pds4 import PDS4_DATA_TYPES
 

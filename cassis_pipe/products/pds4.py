@@ -19,7 +19,7 @@ from cassis_pipe.labels.dat import read_dat
 from cassis_pipe.labels.pds4 import read_pds4_label
 from cassis_pipe.labels.xmlsafe import LabelError
 from cassis_pipe.products.crs import EQUIRECTANGULAR, MapProjection
-from cassis_pipe.products.dat import dat_dtype, write_dat
+from cassis_pipe.products.dat_writer import dat_dtype, write_dat
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.metadata import (
     FILTER_WAVELENGTHS_NM,

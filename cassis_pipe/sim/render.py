@@ -15,10 +15,10 @@ from scipy.ndimage import gaussian_filter
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
 from cassis_pipe.instrument.detector import Window
+from cassis_pipe.sim.acquisition import ImagePlan, Plan
 from cassis_pipe.sim.calibration import DetectorTruth, straylight_pattern
 from cassis_pipe.sim.config import SimConfig
 from cassis_pipe.sim.orbit import surface_point
-from cassis_pipe.sim.plan import ImagePlan, Plan
 from cassis_pipe.sim.radiometry import bin2x2, dn_per_iof, expose
 from cassis_pipe.sim.scene import render_iof, scene_frame
 
