@@ -28,6 +28,7 @@ ONE_FUNCTION = {
     "read_product": "products/pds4.py",
     "write_calset": "calibrate/calfiles.py",
     "measure_shift": "register/correlate.py",   # register/mapshift.py has measure_map_shift
+    "near_for_ratio_id": "codec/ratio.py",
 }
 #: module file names that still occur twice, with the reason; the list may only shrink (the
 #: test fails for a new twin and for an entry that is no longer one)

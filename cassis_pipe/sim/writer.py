@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from cassis_pipe.codec.ratio import near_for_ratio_id
 from cassis_pipe.geometry.isd import write_isd
 from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
 from cassis_pipe.sim.acquisition import Plan, make_plan, window_isd
 from cassis_pipe.sim.calibration import make_detector, write_calibration
-from cassis_pipe.sim.codec import compress_window, near_for_ratio_id
+from cassis_pipe.sim.codec import compress_window
 from cassis_pipe.sim.config import SimConfig, config_to_dict
 from cassis_pipe.sim.faults import apply_faults
 from cassis_pipe.sim.orbit import latlon_deg
