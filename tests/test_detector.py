@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from defusedxml import ElementTree
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cassis_pipe.instrument.constants import (
@@ -108,7 +108,11 @@ def test_window_coordinate_round_trip(b: int, line: float, sample: float) -> Non
     # the binned pixel's outer edge maps onto the detector block edge
     el, es = w.to_detector(-0.5, -0.5)
     assert el == 711.5 and es == 255.5
-    inside = line < w.binned_shape[0] - 0.5 and sample < w.binned_shape[1] - 0.5
+    # within rounding of the far edge the answer depends on the last bit (31.499999999999996
+    # binned -> 967.5 detector with b = 8): only points clear of it are checked
+    nl, ns = w.binned_shape
+    assume(abs(line - (nl - 0.5)) > 1e-9 and abs(sample - (ns - 0.5)) > 1e-9)
+    inside = line < nl - 0.5 and sample < ns - 0.5
     assert bool(w.contains(np.array([dl]), np.array([ds]))[0]) == inside
 
 
