@@ -14,8 +14,6 @@ from scipy import ndimage
 
 from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.projections import Projection
-from cassis_pipe.products.dat import read_dat, write_dat
-from cassis_pipe.products.errors import ProductError
 from cassis_pipe.register.mapshift import (
     _both_valid_blocks,
     _fft_len,
@@ -183,16 +181,3 @@ def test_measure_pairs_threads_and_failures() -> None:
     assert one["dl"] == pytest.approx(0.3, abs=0.02)
     whole = measure_map_shift_tiled(a[:100, :100], b[:100, :100], tile=128)
     assert whole["tiles"] == 1
-
-
-def test_read_dat_path(tmp_path: Path) -> None:
-    a = (np.arange(12, dtype=np.float32).reshape(3, 4) - 5) / 3
-    p = tmp_path / "a.dat"
-    write_dat(p, a)
-    back = read_dat(p, (3, 4), "float32")
-    assert back.flags.writeable and back.dtype == np.float32
-    np.testing.assert_array_equal(back, a)
-    with pytest.raises(ProductError, match="does not match"):
-        read_dat(p, (4, 4), "float32")
-    with pytest.raises(ProductError, match="cannot read"):
-        read_dat(tmp_path / "none.dat", (3, 4), "float32")

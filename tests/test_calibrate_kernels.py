@@ -11,15 +11,11 @@ from hypothesis.extra.numpy import arrays
 from cassis_pipe.calibrate import flags
 from cassis_pipe.calibrate.badpix import interpolate_bad
 from cassis_pipe.calibrate.bias import row_offsets, subtract_bias, subtract_row_offsets
-from cassis_pipe.calibrate.binning import (
-    Window,
-    bin_field,
-    bin_mask,
-    signal_per_pixel_factor,
-)
+from cassis_pipe.calibrate.binning import bin_field, bin_mask, signal_per_pixel_factor
 from cassis_pipe.calibrate.expand import expand, expand_mask
 from cassis_pipe.calibrate.flat import divide_flat
 from cassis_pipe.calibrate.saturation import ADC_MAX_DN, saturation_mask
+from cassis_pipe.instrument.detector import Window
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -27,28 +23,33 @@ FAST = settings(max_examples=40, deadline=None)
 # --- windows and binning -------------------------------------------------------------------
 
 def test_window_geometry() -> None:
-    w = Window.from_bounds(1048, 1303, 0, 2047, 2, "NIR")
-    assert (w.rows, w.cols, w.shape) == (256, 2048, (128, 1024))
-    r, c = w.pixel_centres()
+    w = Window("NIR", 1048, 1303, 0, 2047, 2)
+    assert (w.rows, w.cols, w.binned_shape) == (256, 2048, (128, 1024))
+    r, c = w.centre_axes()
     assert r[0] == 1048.5 and c[-1] == 2046.5
-    odd = Window.from_bounds(10, 14, 3, 9, 2)          # 5 x 7 detector pixels
-    assert odd.shape == (2, 3) and (odd.used_rows, odd.used_cols) == (4, 6)
+    odd = Window("CTL1", 10, 14, 3, 9, 2)               # 5 x 7 detector pixels
+    assert odd.binned_shape == (2, 3) and odd.used_shape == (4, 6)
     with pytest.raises(ValueError):
-        Window(0, 0, 10, 10, 3)
+        Window.from_extent(0, 0, 10, 10, filter="PAN", binning=3)
     with pytest.raises(ValueError):
-        Window(-1, 0, 10, 10)
+        Window.from_extent(-1, 0, 10, 10, filter="PAN")
+    with pytest.raises(ValueError):
+        Window.from_extent(0, 0, 1, 10, filter="PAN", binning=2)   # less than one binned row
+    with pytest.raises(ValueError):
+        Window.from_extent(0, 0, 10, 10, filter="X")             # neither filter nor CTL*
 
 
 def test_bin_field_sum_mean_and_mask() -> None:
     rng = np.random.default_rng(1)
     f = rng.normal(300, 5, (64, 64)).astype(np.float32)
-    w = Window(3, 5, 9, 12, 2)                          # odd rows: last row dropped
+    w = Window.from_extent(3, 5, 9, 12, filter="CTL", binning=2)   # odd rows: last dropped
     s = bin_field(f, w, "sum")
     m = bin_field(f, w, "mean")
     blk = f[3:11, 5:17].astype(np.float64).reshape(4, 2, 6, 2)
     np.testing.assert_allclose(s, blk.sum(axis=(1, 3)), rtol=1e-6)
     np.testing.assert_allclose(m, blk.mean(axis=(1, 3)), rtol=1e-6)
-    np.testing.assert_array_equal(bin_field(f, Window(3, 5, 9, 12), "sum"), f[3:12, 5:17])
+    unbinned = Window.from_extent(3, 5, 9, 12, filter="CTL")
+    np.testing.assert_array_equal(bin_field(f, unbinned, "sum"), f[3:12, 5:17])
     bad = np.zeros((64, 64), np.uint8)
     bad[4, 6] = 2
     bm = bin_mask(bad, w)
@@ -56,7 +57,7 @@ def test_bin_field_sum_mean_and_mask() -> None:
     assert signal_per_pixel_factor(w, "sum") == 4.0
     assert signal_per_pixel_factor(w, "mean") == 1.0
     with pytest.raises(ValueError):
-        bin_field(f, Window(60, 0, 10, 10), "sum")
+        bin_field(f, Window.from_extent(60, 0, 10, 10, filter="CTL"), "sum")
     with pytest.raises(ValueError):
         bin_field(f, w, "median")
 

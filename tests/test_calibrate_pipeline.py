@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from test_calibrate_synth import expose, make_truth, smooth_scene
 
 from cassis_pipe.calibrate import flags
-from cassis_pipe.calibrate.binning import Window
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
 from cassis_pipe.calibrate.pipeline import calibrate_framelet, calibrate_framelets
+from cassis_pipe.instrument.detector import Window
 
 T_EXP_S = 1.44e-3
 R_H_AU = 1.387
@@ -30,13 +30,13 @@ def _check_recovery(iof: np.ndarray, truth: np.ndarray, mask: np.ndarray, tol: f
 @pytest.mark.parametrize("binning", [1, 2])
 def test_noise_free_exact_recovery(mode: str, binning: int) -> None:
     cal, hot = make_truth(128, seed=1, mode=mode, n_dead=40, n_hot=40)
-    w = Window(8, 4, 100, 120, binning, "RED")
+    w = Window.from_extent(8, 4, 100, 120, filter="RED", binning=binning)
     scene = smooth_scene(w, mean_iof=0.2 / binning ** 2)   # 2x2 sums saturate 4x earlier
     dn = expose(scene, w, cal, hot, T_EXP_S, R_H_AU, noise=False)
     iof, mask, stats = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU)
-    assert iof.shape == mask.shape == w.shape and iof.dtype == np.float32
-    truth = scene if binning == 1 else scene.reshape(*w.shape[:1], 2, w.shape[1], 2).mean(
-        axis=(1, 3))
+    assert iof.shape == mask.shape == w.binned_shape and iof.dtype == np.float32
+    h, wd = w.binned_shape
+    truth = scene if binning == 1 else scene.reshape(h, 2, wd, 2).mean(axis=(1, 3))
     # DN quantisation: 0.5 DN in ~2000 DN (mean binning rounds the 4-pixel mean: 0.125 DN)
     _check_recovery(iof, truth, mask, tol=5e-4 if binning == 1 else 2e-3)
     assert stats["bad_px"] == np.count_nonzero(mask & flags.BAD_PIXEL)
@@ -46,7 +46,7 @@ def test_noise_free_exact_recovery(mode: str, binning: int) -> None:
 
 def test_sum_binning_saturates_at_the_binned_level() -> None:
     cal, hot = make_truth(64, seed=1, mode="sum", n_dead=0, n_hot=0)
-    w = Window(0, 0, 64, 64, 2, "NIR")
+    w = Window.from_extent(0, 0, 64, 64, filter="NIR", binning=2)
     dn = expose(np.full((64, 64), 0.2), w, cal, hot, T_EXP_S, R_H_AU, noise=False)
     _, mask, stats = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU)
     assert stats["saturated_px"] == 32 * 32 and np.all(mask & flags.SATURATED)
@@ -54,7 +54,7 @@ def test_sum_binning_saturates_at_the_binned_level() -> None:
 
 def test_noisy_recovery_is_unbiased() -> None:
     cal, hot = make_truth(256, seed=2)
-    w = Window(0, 0, 256, 256, 1, "PAN")
+    w = Window.from_extent(0, 0, 256, 256, filter="PAN")
     scene = np.full((256, 256), 0.2)
     dn = expose(scene, w, cal, hot, T_EXP_S, R_H_AU, seed=9)
     iof, mask, _ = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU)
@@ -68,7 +68,7 @@ def test_noisy_recovery_is_unbiased() -> None:
 
 def test_saturation_counted_and_flagged() -> None:
     cal, hot = make_truth(64, seed=3, n_dead=0, n_hot=0)
-    w = Window(0, 0, 64, 64, 1, "PAN")
+    w = Window.from_extent(0, 0, 64, 64, filter="PAN")
     scene = np.full((64, 64), 0.2)
     scene[10:20, 30:40] = 1.0                                   # ~37000 DN: saturates
     dn = expose(scene, w, cal, hot, T_EXP_S, R_H_AU, noise=False)
@@ -81,7 +81,7 @@ def test_saturation_counted_and_flagged() -> None:
 
 def test_batch_equals_single_and_threads_deterministic() -> None:
     cal, hot = make_truth(128, seed=4)
-    w = Window(0, 0, 64, 128, 1, "BLU")
+    w = Window.from_extent(0, 0, 64, 128, filter="BLU")
     stack = np.stack([expose(smooth_scene(w, seed=i), w, cal, hot, T_EXP_S, R_H_AU, seed=i)
                       for i in range(5)])
     t = [T_EXP_S * (1 + 0.1 * i) for i in range(5)]
@@ -96,7 +96,7 @@ def test_batch_equals_single_and_threads_deterministic() -> None:
 
 def test_expand_binned_output_and_bad_input() -> None:
     cal, hot = make_truth(128, seed=5)
-    w = Window(10, 0, 64, 128, 2, "NIR")
+    w = Window.from_extent(10, 0, 64, 128, filter="NIR", binning=2)
     scene = smooth_scene(w, mean_iof=0.05)
     dn = expose(scene, w, cal, hot, T_EXP_S, R_H_AU, noise=False)
     iof, mask, stats = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU, expand_mode="bilinear")
@@ -112,7 +112,7 @@ def test_expand_binned_output_and_bad_input() -> None:
 
 def test_no_interpolation_keeps_flags() -> None:
     cal, hot = make_truth(64, seed=6, n_dead=5, n_hot=0)
-    w = Window(0, 0, 64, 64, 1, "PAN")
+    w = Window.from_extent(0, 0, 64, 64, filter="PAN")
     dn = expose(np.full((64, 64), 0.2), w, cal, hot, T_EXP_S, R_H_AU, noise=False)
     iof, mask, stats = calibrate_framelet(dn, w, cal, T_EXP_S, R_H_AU, interpolate=False)
     dead = cal.flat == 0
@@ -122,7 +122,7 @@ def test_no_interpolation_keeps_flags() -> None:
 
 def test_missing_input_is_flagged_not_invented() -> None:
     cal, hot = make_truth(64, seed=8, n_dead=0, n_hot=0)
-    w = Window(0, 0, 32, 32, 1, "PAN")
+    w = Window.from_extent(0, 0, 32, 32, filter="PAN")
     dn = expose(np.full((32, 32), 0.2), w, cal, hot, T_EXP_S, R_H_AU, noise=False)
     dn = dn.astype(np.float32)
     dn[5:7, 5:9] = np.nan                                   # e.g. a lost packet
@@ -142,7 +142,8 @@ def test_round_trip_property(seed: int, mode: str, binning: int, filt: str, t_ex
     only some detector pixels clipped cannot be detected: such blocks are left out.)"""
     cal, hot = make_truth(48, seed=seed % 1000, mode=mode, n_dead=3, n_hot=3)
     rng = np.random.default_rng(seed)
-    w = Window(int(rng.integers(0, 8)), int(rng.integers(0, 8)), 32, 40, binning, filt)
+    w = Window.from_extent(int(rng.integers(0, 8)), int(rng.integers(0, 8)), 32, 40, filter=filt,
+                           binning=binning)
     scene = level * (1 + 0.05 * rng.standard_normal((32, 40)))
     scene = scene.reshape(32 // binning, binning, 40 // binning, binning).mean(axis=(1, 3))
     scene = np.repeat(np.repeat(scene, binning, 0), binning, 1)       # flat inside 2x2 blocks
@@ -165,7 +166,7 @@ def test_round_trip_property(seed: int, mode: str, binning: int, filt: str, t_ex
 def test_dark_column_row_offsets_in_the_chain() -> None:
     """A per-row bias drift since the master was made is removed with dark columns."""
     cal, hot = make_truth(64, seed=9, n_dead=0, n_hot=0)
-    w = Window(0, 0, 64, 64, 1, "RED")
+    w = Window.from_extent(0, 0, 64, 64, filter="RED")
     scene = np.full((64, 64), 0.25)
     scene[:, :4] = 0.0                                       # masked columns 0-3
     dn = expose(scene, w, cal, hot, T_EXP_S, R_H_AU, noise=False).astype(np.float64)
@@ -184,7 +185,7 @@ def test_stack_with_models_and_fields_equals_single_calls() -> None:
     from cassis_pipe.calibrate.straylight import StrayModel
 
     cal, hot = make_truth(128, seed=5)
-    w = Window(8, 0, 64, 128, 1, "RED")
+    w = Window.from_extent(8, 0, 64, 128, filter="RED")
     stack = np.stack([expose(smooth_scene(w, seed=i), w, cal, hot, T_EXP_S, R_H_AU, seed=i)
                       for i in range(4)])
     models = [StrayModel(1, (2.0 + i, 0.3 * i, -0.2)) for i in range(3)] + [None]
@@ -196,4 +197,5 @@ def test_stack_with_models_and_fields_equals_single_calls() -> None:
         one, m1, s1 = calibrate_framelet(stack[i], w, cal, t[i], r_h[i], straylight=models[i])
         assert one.tobytes() == a[i].tobytes() and np.array_equal(m1, ma[i]) and s1 == sa[i]
     with pytest.raises(ValueError, match="fields of window"):
-        calibrate_framelets(stack, Window(0, 0, 64, 128, 1, "RED"), cal, t, r_h, fields=wf)
+        calibrate_framelets(stack, Window.from_extent(0, 0, 64, 128, filter="RED"), cal, t, r_h,
+                            fields=wf)

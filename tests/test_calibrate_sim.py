@@ -12,16 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cassis_pipe.calibrate import Window, calibrate_exposure, load_calset
+from cassis_pipe.calibrate import calibrate_exposure, load_calset
+from cassis_pipe.instrument.detector import Window
 
 sim_config = pytest.importorskip("cassis_pipe.sim.config")
 sim_writer = pytest.importorskip("cassis_pipe.sim.writer")
 
 
 def _windows(truth: dict) -> dict[str, Window]:
-    # simulator binning flag 0/1 as in the flown tables: 1 = 2 x 2
-    return {w["name"]: Window.from_bounds(w["row0"], w["row1"], w["col0"], w["col1"],
-                                          2 if w["binning"] else 1, w["name"])
+    # simulator binning code 0/1 as in the flown tables: 1 = 2 x 2
+    return {w["name"]: Window.from_code(w["name"], w["row0"], w["row1"], w["col0"], w["col1"],
+                                        w["binning"])
             for w in truth["config"]["imaging"]["windows"]}
 
 

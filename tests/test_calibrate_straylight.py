@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from test_calibrate_synth import FLOWN_WINDOWS, block_mean, expose, make_truth, smooth_scene
 
-from cassis_pipe.calibrate.binning import Window
 from cassis_pipe.calibrate.pipeline import calibrate_exposure, straylight_from_controls
 from cassis_pipe.calibrate.straylight import (
     StrayModel,
@@ -14,6 +15,7 @@ from cassis_pipe.calibrate.straylight import (
     noise_gain,
     poly_terms,
 )
+from cassis_pipe.instrument.detector import Window
 
 T_EXP_S = 1.44e-3
 R_H_AU = 1.387
@@ -26,8 +28,8 @@ def detector():
 
 
 def _field(fn, w: Window) -> np.ndarray:
-    r = np.arange(w.used_rows, dtype=np.float64)[:, None] + w.row0
-    c = np.arange(w.used_cols, dtype=np.float64)[None, :] + w.col0
+    r = np.arange(w.used_shape[0], dtype=np.float64)[:, None] + w.row0
+    c = np.arange(w.used_shape[1], dtype=np.float64)[None, :] + w.col0
     return fn(r, c) + 0.0 * (r + c)
 
 
@@ -37,15 +39,15 @@ def _run(detector, stray_fn, windows, order: int, seed: int = 0, correct: bool =
     cal, hot = detector
     data, scenes = {}, {}
     if not correct:
-        windows = [w for w in windows if w.name in FILTERS]
+        windows = [w for w in windows if w.filter in FILTERS]
     for i, w in enumerate(windows):
-        is_filter = w.name in FILTERS
+        is_filter = w.filter in FILTERS
         iof = smooth_scene(w, 0.2 if w.binning == 1 else 0.05, seed=i) if is_filter else (
-            np.zeros((w.used_rows, w.used_cols)))
-        k = cal.k(w.name) if is_filter else 1.0
-        data[w.name] = (expose(iof, w, cal, hot, T_EXP_S, R_H_AU, _field(stray_fn, w),
+            np.zeros((w.used_shape[0], w.used_shape[1])))
+        k = cal.k(w.filter) if is_filter else 1.0
+        data[w.filter] = (expose(iof, w, cal, hot, T_EXP_S, R_H_AU, _field(stray_fn, w),
                                seed=seed * 10 + i, k=k), w)
-        scenes[w.name] = iof
+        scenes[w.filter] = iof
     controls = tuple(n for n in data if n not in FILTERS)
     out = calibrate_exposure(data, cal, T_EXP_S, R_H_AU, control_names=controls, order=order)
     worst = {}
@@ -54,7 +56,7 @@ def _run(detector, stray_fn, windows, order: int, seed: int = 0, correct: bool =
         w = data[name][1]
         truth = scenes[name]
         if w.binning == 2:
-            truth = truth.reshape(w.shape[0], 2, w.shape[1], 2).mean(axis=(1, 3))
+            truth = truth.reshape(w.binned_shape[0], 2, w.binned_shape[1], 2).mean(axis=(1, 3))
         res_dn = (iof - truth) / stats["iof_per_dn"]
         res_dn[mask != 0] = np.nan
         signal = float(np.mean(truth)) / stats["iof_per_dn"]
@@ -84,7 +86,7 @@ def _quadratic(r, c):
 
 def _gap_controls() -> tuple[Window, ...]:
     rows = (200, 660, 1000, 1330, 1850)            # above, between and below the filters
-    return tuple(Window.from_bounds(r0, r0 + 8, c0, c0 + 127, 1, f"D{r0}_{c0}")
+    return tuple(Window(f"CTL_D{r0}_{c0}", r0, r0 + 8, c0, c0 + 127, 1)
                  for r0 in rows for c0 in (0, 960, 1920))
 
 
@@ -104,15 +106,15 @@ def test_simulator_like_bump_with_flown_controls(detector) -> None:
     def bump(r, c):
         g = np.exp(-((r - 1024.0) ** 2 + (c - 2400.0) ** 2) / (2 * 900.0 ** 2))
         return 80.0 * (0.3 + 0.7 * g)
-    windows = tuple(Window(w.row0, w.col0, w.rows, w.cols, 1, w.name) for w in FLOWN_WINDOWS)
+    windows = tuple(dataclasses.replace(w, binning=1) for w in FLOWN_WINDOWS)
     worst, _ = _run(detector, bump, windows, order=1, seed=2)
     for name, (mean_res, block_res) in worst.items():
         assert mean_res <= 0.01 and block_res <= 0.01, (name, mean_res, block_res)
 
 
 def test_order_lowered_when_unconstrained() -> None:
-    ctl = [w for w in FLOWN_WINDOWS if w.name.startswith("CTL")]
-    pts = [np.meshgrid(*w.pixel_centres(), indexing="ij") for w in ctl]
+    ctl = [w for w in FLOWN_WINDOWS if w.filter.startswith("CTL")]
+    pts = [np.meshgrid(*w.centre_axes(), indexing="ij") for w in ctl]
     rows = np.concatenate([p[0].ravel() for p in pts])
     cols = np.concatenate([p[1].ravel() for p in pts])
     assert noise_gain(rows, cols, 0) == pytest.approx(1.0)
@@ -148,7 +150,7 @@ def test_model_helpers(detector) -> None:
     z = StrayModel.zero()
     assert z.mean_dn == 0.0 and not z.window_field(FLOWN_WINDOWS[2]).any()
     w = FLOWN_WINDOWS[4]
-    dn = expose(np.zeros((w.used_rows, w.used_cols)), w, cal, hot, T_EXP_S, R_H_AU, 100.0,
+    dn = expose(np.zeros((w.used_shape[0], w.used_shape[1])), w, cal, hot, T_EXP_S, R_H_AU, 100.0,
                 noise=False, k=1.0)
     m = straylight_from_controls([(dn, w)], cal, order=0)
     assert m.coeffs[0] == pytest.approx(100.0, abs=0.3)
@@ -157,18 +159,18 @@ def test_model_helpers(detector) -> None:
 
 
 @pytest.mark.parametrize("order", [0, 1, 2])
-@pytest.mark.parametrize("window", [Window(200, 0, 280, 2048, 1, "PAN"),
-                                    Window(10, 3, 101, 77, 2, "X"),
-                                    Window(1850, 1280, 9, 128, 1, "CTL2")])
+@pytest.mark.parametrize("window", [Window.from_extent(200, 0, 280, 2048, filter="PAN"),
+                                    Window.from_extent(10, 3, 101, 77, filter="CTL", binning=2),
+                                    Window.from_extent(1850, 1280, 9, 128, filter="CTL2")])
 def test_window_field_equals_evaluate_bytewise(order: int, window: Window) -> None:
     """The order <= 1 fast path of window_field gives the bytes of evaluate() on the
     full pixel-centre grid (the pipeline's products depend on it)."""
     rng = np.random.default_rng(order)
-    r, c = window.pixel_centres()
+    r, c = window.centre_axes()
     rr, cc = np.meshgrid(r, c, indexing="ij")
     for _ in range(5):
         coeffs = tuple(rng.normal(size=(order + 1) * (order + 2) // 2) * rng.choice([1e-3, 50]))
         m = StrayModel(order, coeffs)
         fast = m.window_field(window)
-        assert fast.dtype == np.float32 and fast.shape == window.shape
+        assert fast.dtype == np.float32 and fast.shape == window.binned_shape
         assert fast.tobytes() == m.evaluate(rr, cc).astype(np.float32).tobytes()

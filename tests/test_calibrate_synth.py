@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cassis_pipe.calibrate.binning import Window
 from cassis_pipe.calibrate.calfiles import CalSet
+from cassis_pipe.instrument.detector import Window
 
 K_REF = {"PAN": 1.341e-8, "RED": 3.497e-8, "NIR": 3.645e-8, "BLU": 2.658e-8}
 GAIN_E_PER_DN = 7.0
@@ -19,12 +19,12 @@ DN_MAX = 16383
 
 #: the flown window table (0-based, inclusive): 4 filters + control windows 5 and 6
 FLOWN_WINDOWS = (
-    Window.from_bounds(354, 633, 0, 2047, 1, "PAN"),
-    Window.from_bounds(712, 967, 0, 2047, 1, "RED"),
-    Window.from_bounds(1048, 1303, 0, 2047, 2, "NIR"),
-    Window.from_bounds(1409, 1664, 0, 2047, 1, "BLU"),
-    Window.from_bounds(200, 208, 640, 767, 1, "CTL1"),
-    Window.from_bounds(1850, 1858, 1280, 1407, 1, "CTL2"),
+    Window("PAN", 354, 633, 0, 2047, 1),
+    Window("RED", 712, 967, 0, 2047, 1),
+    Window("NIR", 1048, 1303, 0, 2047, 2),
+    Window("BLU", 1409, 1664, 0, 2047, 1),
+    Window("CTL1", 200, 208, 640, 767, 1),
+    Window("CTL2", 1850, 1858, 1280, 1407, 1),
 )
 
 
@@ -53,10 +53,10 @@ def make_truth(n: int = 256, seed: int = 0, mode: str = "sum", n_dead: int = 10,
 def expose(iof: np.ndarray, window: Window, cal: CalSet, hot: np.ndarray, t_exp_s: float,
            r_h_au: float, stray_dn: np.ndarray | float = 0.0, noise: bool = True,
            seed: int = 1, k: float | None = None) -> np.ndarray:
-    """Raw DN (uint16) of ``window`` for a full-resolution I/F field (window.used_rows x
-    used_cols) and an additive straylight field in DN per detector pixel."""
+    """Raw DN (uint16) of ``window`` for a full-resolution I/F field (``window.used_shape``)
+    and an additive straylight field in DN per detector pixel."""
     sl = window.detector_slice()
-    kk = cal.k(window.name) if k is None else k
+    kk = cal.k(window.filter) if k is None else k
     s = np.asarray(iof, np.float64) * t_exp_s / (kk * r_h_au * r_h_au)
     e = (s + stray_dn) * cal.flat[sl].astype(np.float64) * GAIN_E_PER_DN
     if noise:
@@ -66,7 +66,7 @@ def expose(iof: np.ndarray, window: Window, cal: CalSet, hot: np.ndarray, t_exp_
     dn = np.clip(np.floor(e / GAIN_E_PER_DN + cal.bias_dn[sl] + hot[sl] + 0.5), 0, DN_MAX)
     if window.binning == 1:
         return dn.astype(np.uint16)
-    h, w = window.shape
+    h, w = window.binned_shape
     tot = dn.astype(np.uint32).reshape(h, 2, w, 2).sum(axis=(1, 3))
     if cal.binning_mode == "sum":
         return np.minimum(tot, DN_MAX).astype(np.uint16)
@@ -75,8 +75,8 @@ def expose(iof: np.ndarray, window: Window, cal: CalSet, hot: np.ndarray, t_exp_
 
 def smooth_scene(window: Window, mean_iof: float = 0.2, seed: int = 0) -> np.ndarray:
     """A smooth I/F field (full resolution) for ``window``: mean + two sinusoids."""
-    r = np.arange(window.used_rows, dtype=np.float64)[:, None] + window.row0
-    c = np.arange(window.used_cols, dtype=np.float64)[None, :] + window.col0
+    r = np.arange(window.used_shape[0], dtype=np.float64)[:, None] + window.row0
+    c = np.arange(window.used_shape[1], dtype=np.float64)[None, :] + window.col0
     ph = np.random.default_rng(seed).uniform(0, 2 * np.pi, 2)
     return mean_iof * (1.0 + 0.1 * np.sin(r / 37.0 + ph[0]) * np.cos(c / 53.0 + ph[1]))
 
@@ -89,7 +89,7 @@ def block_mean(a: np.ndarray, b: int) -> np.ndarray:
 
 def test_synthetic_detector_is_deterministic() -> None:
     cal, hot = make_truth(64, seed=3)
-    w = Window(8, 8, 16, 16, 1, "PAN")
+    w = Window.from_extent(8, 8, 16, 16, filter="PAN")
     a = expose(smooth_scene(w), w, cal, hot, 1e-3, 1.4, seed=5)
     b = expose(smooth_scene(w), w, cal, hot, 1e-3, 1.4, seed=5)
     assert a.dtype == np.uint16 and np.array_equal(a, b)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cassis_pipe.instrument.kernels import (
-    KernelError,
+    TextKernelError,
     get_float,
     get_floats,
     get_string,
@@ -81,7 +81,7 @@ def test_syntax_features() -> None:
     "\\begindata\nA =\n", "\\begindata\nA = @2000-FEB-31\n", "\\begindata\nA = @2000-13-01\n",
 ])
 def test_malformed_raises_with_offset(bad: str) -> None:
-    with pytest.raises(KernelError) as info:
+    with pytest.raises(TextKernelError) as info:
         parse_text_kernel(bad)
     assert 0 <= info.value.offset <= len(bad)
 
@@ -92,7 +92,7 @@ def test_malformed_raises_with_offset(bad: str) -> None:
 def test_fuzz_only_kernel_errors(body: str) -> None:
     try:
         pool = parse_text_kernel("\\begindata\n" + body)
-    except KernelError as exc:
+    except TextKernelError as exc:
         assert exc.offset >= 0
     else:
         assert all(isinstance(v, list) for v in pool.values())

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cassis_pipe.codec.jpegls import encode
 from cassis_pipe.codec.ratio import near_for_ratio_id
+from cassis_pipe.instrument.constants import BINNING_CODES
 from cassis_pipe.level0.decompress import (
     CORRUPT,
     OK,
@@ -201,7 +202,7 @@ def tables(draw):
     wins = []
     for _ in range(n_win):
         binning = draw(st.integers(0, 1))
-        f = 2 if binning else 1
+        f = BINNING_CODES[binning]
         r0 = draw(st.integers(0, 2000))
         rows = f * draw(st.integers(1, 6))
         c0 = draw(st.integers(0, 2000))

@@ -13,8 +13,8 @@ from cassis_pipe.telemetry.paramtable import (
     PACKED_LEN,
     PARAMETER_IDS,
     PARAMETER_NAMES,
+    CommandedWindow,
     ParameterTable,
-    Window,
     window_coords,
     window_word,
 )
@@ -99,7 +99,14 @@ def test_flown_window_words() -> None:
     assert window_word(0, 354) == 0x2C4
     assert window_word(2047, 633) == 0xFFE4F2
     t = ParameterTable(t_exp=150, win_str=(0x2C4,) + (0,) * 5, win_end=(0xFFE4F2,) + (0,) * 5)
-    assert t.windows[0] == Window(0, 354, 2047, 633)
+    assert t.windows[0] == CommandedWindow(0, 354, 2047, 633)
+    # level-0 convention: end row exclusive, end column inclusive -> 279 rows x 2048 columns
+    assert (t.windows[0].rows, t.windows[0].cols) == (279, 2048)
+    w = t.windows[0].to_window("PAN", 1)
+    assert (w.row0, w.row1, w.col0, w.col1, w.binning) == (354, 632, 0, 2047, 2)
+    assert w.binned_shape == (139, 1024)                  # odd row dropped
+    with pytest.raises(ValueError):
+        CommandedWindow(0, 10, 5, 10).to_window("CTL", 0)  # empty: no rows read
     assert t.exposure_time_s == pytest.approx(1.440e-3)
     # window 1 occupies bytes 0x0c..0x11 as start word then end word
     assert t.pack()[0x0C:0x12] == bytes.fromhex("0002c4ffe4f2")

@@ -226,6 +226,25 @@ def test_unicode_where_pds4_allows_it(tmp_path) -> None:
     assert validate_label(xml) == []
 
 
+def test_read_product_through_the_label_reader(tmp_path) -> None:
+    """read_product = labels.pds4 label + labels.dat reader: a new writable array; a short or
+    missing data file and a non-PDS4 label are ProductErrors naming the file."""
+    meta, dtype, _ = CASES["level1_if"]
+    dat, xml = write_product(tmp_path, meta, _image(dtype))
+    back = read_product(xml)
+    assert back.flags.writeable and back.dtype == np.float32
+    dat.write_bytes(dat.read_bytes()[:-4])
+    with pytest.raises(ProductError, match="data file has"):
+        read_product(xml)
+    dat.unlink()
+    with pytest.raises(ProductError, match="cannot read"):
+        read_product(xml)
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Product_Bundle/>")
+    with pytest.raises(ProductError, match="bad.xml"):
+        read_product(bad)
+
+
 def test_bad_write_arguments(tmp_path) -> None:
     meta = _meta(special=SpecialConstants(saturated=70000))
     with pytest.raises(ProductError):

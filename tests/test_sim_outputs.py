@@ -161,13 +161,13 @@ def _framelet_iof(out: Path, truth: dict, k: int, wi: int) -> tuple[np.ndarray, 
 @pytest.mark.parametrize("wi", [0, 3])
 def test_truth_map_consistent_with_framelet(sim, wi: int) -> None:
     out, truth = sim
-    from cassis_pipe.sim.truthmap import MapGrid, bilinear
+    from cassis_pipe.sim.truthmap import TruthGrid, bilinear
 
     image = truth["images"][0]
     k = 2
     iof, w = _framelet_iof(out, truth, k, wi)
     g = truth["truth_maps"]["grid"]
-    grid = MapGrid(g["lat_max_deg"], g["lon_min_deg"], g["dlat_deg"], g["dlon_deg"], g["rows"],
+    grid = TruthGrid(g["lat_max_deg"], g["lon_min_deg"], g["dlat_deg"], g["dlon_deg"], g["rows"],
                    g["cols"], g["scale_m"])
     tmap = np.load(out / "truth" / "maps" / f"iof_{w['name']}.npy")
     isd = read_isd(out / image["geometry"])

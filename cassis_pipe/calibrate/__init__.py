@@ -1,6 +1,5 @@
 """Radiometric calibration of CaSSIS framelets: raw DN -> I/F (see docs/calibration.md)."""
 
-from cassis_pipe.calibrate.binning import Window
 from cassis_pipe.calibrate.calfiles import CalibrationFileError, CalSet, load_calset, write_calset
 from cassis_pipe.calibrate.pipeline import (
     calibrate_exposure,
@@ -14,7 +13,6 @@ __all__ = [
     "CalSet",
     "CalibrationFileError",
     "StrayModel",
-    "Window",
     "calibrate_exposure",
     "calibrate_framelet",
     "calibrate_framelets",

@@ -1,6 +1,6 @@
 """Versioned calibration file set: ``calibration/<version>/`` with a ``manifest.json``.
 
-Layout (the simulator's writer and :func:`write_calset` produce it; see docs/calibration.md):
+Layout (:func:`write_calset` writes it, also for the simulator; see docs/calibration.md):
 
 * ``master_bias.fits`` — float32 (n, n) full detector, DN per detector pixel
 * ``master_flat.fits`` — float32 (n, n), relative response normalised to median 1, 0 = dead
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,17 +186,26 @@ def _write_fits(path: Path, data: np.ndarray, cards: list[tuple[str, object, str
     hdu.writeto(path, overwrite=True, checksum=False)
 
 
-def write_calset(out: Path | str, cal: CalSet) -> Path:
-    """Write ``out/calibration/<version>/`` in the layout above; returns that directory."""
+def write_calset(out: Path | str, cal: CalSet, *,
+                 cards: Sequence[tuple[str, object, str]] = (),
+                 bad_pixel_codes: str = "0 good, non-zero bad",
+                 record_settings: bool = True) -> Path:
+    """Write ``out/calibration/<version>/`` in the layout above; returns that directory.
+
+    ``cards`` are extra FITS header cards (key, value, comment) for every FITS file;
+    ``bad_pixel_codes`` describes the bad-pixel values in its header. With
+    ``record_settings=False`` the manifest leaves out ``created``, ``saturation_dn`` and
+    ``binning`` (readers then use, and report, the defaults)."""
     d = Path(out) / "calibration" / cal.version
     d.mkdir(parents=True, exist_ok=True)
-    common = [("INSTRUME", "CASSIS", "instrument"), ("CALVER", cal.version, "calibration version")]
+    common = [("INSTRUME", "CASSIS", "instrument"), ("CALVER", cal.version, "calibration version"),
+              *cards]
     _write_fits(d / DEFAULT_NAMES["bias"], np.asarray(cal.bias_dn, np.float32),
                 common + [("BUNIT", "DN", "bias level per detector pixel")])
     _write_fits(d / DEFAULT_NAMES["flat"], np.asarray(cal.flat, np.float32),
                 common + [("BUNIT", "1", "relative response, median 1, 0 = dead")])
     _write_fits(d / DEFAULT_NAMES["bad_pixels"], np.asarray(cal.bad_pixels, np.uint8),
-                common + [("BUNIT", "1", "0 good, non-zero bad")])
+                common + [("BUNIT", "1", bad_pixel_codes)])
     ktab = {"version": cal.version, "unit": "(I/F) s / (DN AU^2)",
             "relation": "I/F = K * r_h^2 * DN / t_exp",
             "K": {f: float(k) for f, k in sorted(cal.k_table.items())}}
@@ -203,9 +213,10 @@ def write_calset(out: Path | str, cal: CalSet) -> Path:
     n = cal.detector_px
     manifest = {"version": cal.version, "instrument": "CaSSIS", "detector_px": [n, n],
                 "layout": "full detector, row-major, 0-based (row, col) = (line, sample)",
-                "created": cal.created, "saturation_dn": float(cal.saturation_dn),
-                "binning": {"factor": 2, "mode": cal.binning_mode},
                 "files": {k: {"file": DEFAULT_NAMES[k], "sha256": _sha256(d / DEFAULT_NAMES[k])}
                           for k in FILE_KINDS}}
+    if record_settings:
+        manifest.update({"created": cal.created, "saturation_dn": float(cal.saturation_dn),
+                         "binning": {"factor": 2, "mode": cal.binning_mode}})
     (d / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return d

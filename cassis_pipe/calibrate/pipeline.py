@@ -26,12 +26,13 @@ from cassis_pipe.calibrate._stack import as_stack, unstack
 from cassis_pipe.calibrate.absolute import iof_per_dn, to_iof
 from cassis_pipe.calibrate.badpix import MAX_RADIUS_PX, interpolate_bad
 from cassis_pipe.calibrate.bias import subtract_bias, subtract_row_offsets
-from cassis_pipe.calibrate.binning import Window, bin_field, bin_mask, signal_per_pixel_factor
+from cassis_pipe.calibrate.binning import bin_field, bin_mask, signal_per_pixel_factor
 from cassis_pipe.calibrate.calfiles import CalSet
 from cassis_pipe.calibrate.expand import expand, expand_mask
 from cassis_pipe.calibrate.flat import MIN_FLAT, divide_flat
 from cassis_pipe.calibrate.saturation import saturation_mask
 from cassis_pipe.calibrate.straylight import StrayModel, fit_straylight, window_samples
+from cassis_pipe.instrument.detector import Window
 from cassis_pipe.parallel import set_threads
 
 
@@ -56,9 +57,9 @@ def window_fields(window: Window, calset: CalSet) -> WindowFields:
 
 
 def _check_dn(stack: np.ndarray, window: Window) -> None:
-    if stack.shape[1:] != window.shape:
-        raise ValueError(f"framelet shape {stack.shape[1:]} != window {window.name!r} data "
-                         f"shape {window.shape}")
+    if stack.shape[1:] != window.binned_shape:
+        raise ValueError(f"framelet shape {stack.shape[1:]} != window {window.filter!r} data "
+                         f"shape {window.binned_shape}")
 
 
 def dark_corrected(dn: np.ndarray, window: Window, calset: CalSet,
@@ -118,7 +119,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     """Calibrate a stack (N, H, W) of raw DN framelets of one window to I/F.
 
     ``t_exp_s`` (s) and ``r_h_au`` (AU) are scalars or one per framelet; ``filter_name``
-    (default ``window.name``) selects K; ``straylight`` is one model for all framelets or one
+    (default ``window.filter``) selects K; ``straylight`` is one model for all framelets or one
     per framelet (None = no straylight). ``expand_mode`` ("bilinear" as the Bern level-1b
     files, or "replicate") expands 2 x 2 binned windows to full resolution. ``threads`` sets
     the numba thread count; ``fields`` are the window's :func:`window_fields` if already
@@ -129,7 +130,7 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     stack, _ = as_stack(dn)              # a single (H, W) framelet becomes a stack of one
     _check_dn(stack, window)
     n = stack.shape[0]
-    name = filter_name if filter_name is not None else window.name
+    name = filter_name if filter_name is not None else window.filter
     k = calset.k(name)
     t_exp = _per_framelet(t_exp_s, n, "t_exp_s")
     r_h = _per_framelet(r_h_au, n, "r_h_au")
@@ -178,12 +179,12 @@ def calibrate_framelets(dn: np.ndarray, window: Window, calset: CalSet,
     if not interpolate:
         mask[:, low] |= flags.UNFILLED
 
-    npx = window.shape[0] * window.shape[1]
+    npx = window.binned_shape[0] * window.binned_shape[1]
     stats = []
     for i in range(n):
         m = models[i]
         stats.append({
-            "window": window.name, "filter": name, "calibration_version": calset.version,
+            "window": window.filter, "filter": name, "calibration_version": calset.version,
             "pixels": npx, "saturated_px": int(sat_counts[i]),
             "saturated_fraction": float(sat_counts[i]) / npx,
             "bad_px": int(wf.bad.sum()), "low_flat_px": int(low.sum()),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cassis_pipe.calibrate.binning import Window
+from cassis_pipe.instrument.detector import Window
 
 DETECTOR_PX = 2048
 MAX_NOISE_GAIN = 100.0
@@ -73,8 +73,8 @@ class StrayModel:
 
     def window_field(self, window: Window) -> np.ndarray:
         """Straylight at every data pixel centre of ``window`` (binned pixels at the centre of
-        their 2 x 2 block), float32 of ``window.shape``."""
-        r, c = window.pixel_centres()
+        their b x b block), float32 of ``window.binned_shape``."""
+        r, c = window.centre_axes()
         if self.order > 1:
             rr, cc = np.meshgrid(r, c, indexing="ij")
             return self.evaluate(rr, cc).astype(np.float32)
@@ -103,9 +103,9 @@ def window_samples(img: np.ndarray, window: Window, valid: np.ndarray | None = N
     """Dark samples (rows, cols, values) from a bias- and flat-corrected window (H, W) in DN
     per detector pixel; ``valid`` (H, W) bool selects usable pixels (default: finite ones)."""
     a = np.asarray(img, dtype=np.float64)
-    if a.shape != window.shape:
-        raise ValueError(f"sample image shape {a.shape} != window shape {window.shape}")
-    r, c = window.pixel_centres()
+    if a.shape != window.binned_shape:
+        raise ValueError(f"sample image shape {a.shape} != window shape {window.binned_shape}")
+    r, c = window.centre_axes()
     rr, cc = np.meshgrid(r, c, indexing="ij")
     ok = np.isfinite(a) if valid is None else (np.asarray(valid, bool) & np.isfinite(a))
     return rr[ok], cc[ok], a[ok]

@@ -79,6 +79,9 @@ FILTERS: dict[str, FilterInfo] = {
 FILTER_ORDER: tuple[str, ...] = ("PAN", "RED", "NIR", "BLU")
 """Filter names in window-counter order."""
 
+CONTROL: str = "CTL"
+"""Name (prefix) of a control window outside the four filter strips (CTL, CTL1, CTL2...)."""
+
 
 def filter_by_index(index: int) -> FilterInfo:
     """FilterInfo for a window counter value (0..3)."""

@@ -3,7 +3,7 @@
 Only the ``\\begindata`` blocks are read. Supported: ``NAME = value``, ``NAME += value``,
 parenthesised lists spanning lines, numbers with ``E``/``D`` exponents, quoted strings with
 ``''`` escapes, and ``@`` calendar dates (converted like SPICE to seconds past J2000 with no
-leap seconds). Malformed data raises :class:`KernelError` with the character offset.
+leap seconds). Malformed data raises :class:`TextKernelError` with the character offset.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([EeDd][+-]?\d+)?$")
 
 
-class KernelError(ValueError):
+class TextKernelError(ValueError):
     """Malformed text kernel; ``offset`` is the character offset in the file text."""
 
     def __init__(self, reason: str, offset: int) -> None:
@@ -37,16 +37,16 @@ class KernelError(ValueError):
 def _date_seconds(token: str, offset: int) -> float:
     m = _DATE_RE.match(token)
     if not m:
-        raise KernelError(f"unsupported @date {token!r}", offset)
+        raise TextKernelError(f"unsupported @date {token!r}", offset)
     year, mon, day, hh, mm, ss = m.groups()
     month = _MONTHS.get(mon.upper()) if not mon.isdigit() else int(mon)
     if month is None:
-        raise KernelError(f"bad month in {token!r}", offset)
+        raise TextKernelError(f"bad month in {token!r}", offset)
     sec = float(ss) if ss else 0.0
     try:
         dt = datetime(int(year), month, int(day), int(hh or 0), int(mm or 0))
     except ValueError as exc:
-        raise KernelError(f"bad date {token!r}: {exc}", offset) from None
+        raise TextKernelError(f"bad date {token!r}: {exc}", offset) from None
     return (dt - _J2000).total_seconds() + sec
 
 
@@ -57,7 +57,7 @@ def _convert(token: str, offset: int) -> Value:
         return int(token)
     if _FLOAT_RE.match(token):
         return float(token.replace("D", "E").replace("d", "e"))
-    raise KernelError(f"bad value token {token!r}", offset)
+    raise TextKernelError(f"bad value token {token!r}", offset)
 
 
 def _data_blocks(text: str) -> list[tuple[int, str]]:
@@ -107,7 +107,7 @@ class _Scanner:
                 break
             j += 1
         if j == self.i:
-            raise KernelError("expected a variable name", self.off())
+            raise TextKernelError("expected a variable name", self.off())
         name = s[self.i:j]
         self.i = j
         return name
@@ -122,12 +122,12 @@ class _Scanner:
         if s.startswith("=", self.i):
             self.i += 1
             return False
-        raise KernelError("expected '=' or '+='", self.off())
+        raise TextKernelError("expected '=' or '+='", self.off())
 
     def item(self) -> Value:
         s = self.s
         if self.i >= len(s):
-            raise KernelError("unexpected end of data", self.off())
+            raise TextKernelError("unexpected end of data", self.off())
         if s[self.i] == "'":
             start = self.off()
             out = []
@@ -135,7 +135,7 @@ class _Scanner:
             while True:
                 k = s.find("'", j)
                 if k < 0:
-                    raise KernelError("unterminated string", start)
+                    raise TextKernelError("unterminated string", start)
                 out.append(s[j:k])
                 if k + 1 < len(s) and s[k + 1] == "'":
                     out.append("'")
@@ -147,7 +147,7 @@ class _Scanner:
         while j < len(s) and not s[j].isspace() and s[j] not in ",()":
             j += 1
         if j == self.i:
-            raise KernelError(f"unexpected character {s[self.i]!r}", self.off())
+            raise TextKernelError(f"unexpected character {s[self.i]!r}", self.off())
         tok_off = self.off()
         tok = s[self.i:j]
         self.i = j
@@ -162,7 +162,7 @@ class _Scanner:
             while True:
                 self.skip(commas=True)
                 if self.i >= len(self.s):
-                    raise KernelError("unterminated '(' list", start)
+                    raise TextKernelError("unterminated '(' list", start)
                 if self.s[self.i] == ")":
                     self.i += 1
                     return vals

@@ -1,7 +1,12 @@
 """Label readers (Bern framelet headers, PDS4), DAT arrays, observation ids and product names."""
 
 from cassis_pipe.labels.arrays import ArrayGeometry, Axis
-from cassis_pipe.labels.bern import FrameletLabel, Window, read_bern_label, window_words
+from cassis_pipe.labels.bern import (
+    BernWindowHeader,
+    FrameletLabel,
+    read_bern_label,
+    window_words,
+)
 from cassis_pipe.labels.dat import dat_path_for, mask_special, read_dat
 from cassis_pipe.labels.ids import (
     ObservationId,
@@ -16,13 +21,13 @@ from cassis_pipe.labels.xmlsafe import LabelError
 
 __all__ = [
     "ArrayGeometry",
+    "BernWindowHeader",
     "Axis",
     "Cartography",
     "FrameletLabel",
     "LabelError",
     "ObservationId",
     "Pds4Label",
-    "Window",
     "dat_path_for",
     "label_to_dict",
     "mask_special",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from cassis_pipe.instrument.detector import Window
 from cassis_pipe.labels.arrays import ArrayGeometry, find_array, parse_array
 from cassis_pipe.labels.geometric import GeometricData, parse_geometric
 from cassis_pipe.labels.ids import ObservationId, uid_to_observation_id
@@ -33,8 +34,9 @@ T_EXP_TICK_S = 9.6e-6
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
-    """A detector read-out window, 0-based inclusive rows/cols, binning code (0 = none, 1 = 2x2)."""
+class BernWindowHeader:
+    """One PEHK window as written in a Bern header: 0-based inclusive rows/cols and the binning
+    code (0 = none, 1 = 2x2; None if absent). :meth:`to_window` gives the detector window."""
 
     index: int
     start_row: int
@@ -52,6 +54,12 @@ class Window:
     def cols(self) -> int:
         """Number of detector columns in the window."""
         return self.end_col - self.start_col + 1
+
+    def to_window(self, filter: str) -> Window:
+        """The detector :class:`~cassis_pipe.instrument.detector.Window` (a missing binning
+        code counts as none)."""
+        return Window.from_code(filter, self.start_row, self.end_row, self.start_col,
+                                self.end_col, 0 if self.binning is None else self.binning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +81,8 @@ class FrameletLabel:
     compression_ratio_actual: float | None
     compression_ratio_requested: float | None
     number_of_windows: int | None
-    windows: tuple[Window, ...]
-    window: Window | None
+    windows: tuple[BernWindowHeader, ...]
+    window: BernWindowHeader | None
     exposure_time_s: float | None
     t_exp: int | None
     num_exp: int | None
@@ -114,7 +122,7 @@ def _attr_int(d: dict[str, str], key: str) -> int | None:
     return to_int(d.get(key))
 
 
-def _windows(pehk: dict[str, str]) -> tuple[Window, ...]:
+def _windows(pehk: dict[str, str]) -> tuple[BernWindowHeader, ...]:
     out = []
     for i in range(1, 7):
         vals = [
@@ -124,7 +132,7 @@ def _windows(pehk: dict[str, str]) -> tuple[Window, ...]:
         if any(v is None for v in vals):
             continue
         sr, er, sc, ec = vals  # type: ignore[misc]
-        out.append(Window(i, sr, er, sc, ec, _attr_int(pehk, f"Binning_window_{i}")))
+        out.append(BernWindowHeader(i, sr, er, sc, ec, _attr_int(pehk, f"Binning_window_{i}")))
     return tuple(out)
 
 

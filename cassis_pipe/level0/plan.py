@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cassis_pipe.instrument.constants import BINNING_CODES, CONTROL
 from cassis_pipe.labels.bern import FrameletLabel, window_words
 from cassis_pipe.telemetry.errors import Reject
-from cassis_pipe.telemetry.paramtable import ParameterTable, Window
+from cassis_pipe.telemetry.paramtable import CommandedWindow, ParameterTable
 from cassis_pipe.telemetry.tc import Command, read_tc_stream
 from cassis_pipe.telemetry.timecode import (
     FINE_PER_SECOND,
@@ -38,9 +39,6 @@ FILTER_STRIPS: tuple[tuple[str, int, int], ...] = (
     ("NIR", 1048, 1303),
     ("BLU", 1389, 1664),
 )
-CONTROL = "CTL"  # name given to a window outside the four filter strips
-#: binning code -> pixels binned per side (flown: 1 = 2x2; codes 2, 3 as in the geometry ICD)
-BIN_FACTORS = {0: 1, 1: 2, 2: 4, 3: 8}
 MAX_WINDOWS = 6
 
 
@@ -67,7 +65,7 @@ class WindowPlan:
 
     counter: int
     filter: str
-    window: Window
+    window: CommandedWindow
     binning: int
     compression: int
     rows: int
@@ -76,7 +74,7 @@ class WindowPlan:
     @property
     def bin_factor(self) -> int:
         """Pixels binned per side (1, 2, 4, 8); unknown codes count as 1 (reported by the plan)."""
-        return BIN_FACTORS.get(self.binning, 1)
+        return BINNING_CODES.get(self.binning, 1)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -111,8 +109,8 @@ class WindowPlan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> WindowPlan:
         """Inverse of :meth:`as_dict` (derived fields are recomputed, not read)."""
-        return cls(int(d["counter"]), str(d["filter"]), Window(**d["window"]), int(d["binning"]),
-                   int(d["compression"]), int(d["rows"]), int(d["cols"]))
+        return cls(int(d["counter"]), str(d["filter"]), CommandedWindow(**d["window"]),
+                   int(d["binning"]), int(d["compression"]), int(d["rows"]), int(d["cols"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,11 +238,10 @@ def window_plans(table: ParameterTable) -> tuple[tuple[WindowPlan, ...], list[st
     out = []
     for i in range(n):
         w = table.windows[i]
-        rows = max(w.end_row - w.start_row, 0)
-        cols = max(w.end_col - w.start_col + 1, 0)
+        rows, cols = w.rows, w.cols
         if rows == 0 or cols == 0:
             issues.append(f"window {i} is empty: {w}")
-        if table.binning[i] not in BIN_FACTORS:
+        if table.binning[i] not in BINNING_CODES:
             issues.append(f"window {i}: unknown binning code {table.binning[i]}")
         out.append(WindowPlan(i, filter_for_window(w.start_row, max(w.end_row - 1, w.start_row)),
                               w, table.binning[i], table.compr[i], rows, cols))

@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
+from cassis_pipe.labels.dat import read_dat
+from cassis_pipe.labels.pds4 import read_pds4_label
+from cassis_pipe.labels.xmlsafe import LabelError
 from cassis_pipe.products.crs import EQUIRECTANGULAR, MapProjection
-from cassis_pipe.products.dat import dat_dtype, read_dat, write_dat
+from cassis_pipe.products.dat_writer import dat_dtype, write_dat
 from cassis_pipe.products.errors import ProductError
 from cassis_pipe.products.metadata import (
     FILTER_WAVELENGTHS_NM,
@@ -362,20 +365,19 @@ def parse_label(path: str | Path) -> etree._ElementTree:
 
 
 def read_product(xml_path: str | Path) -> np.ndarray:
-    """Read back the image of a label written by :func:`write_product` (ours only)."""
-    tree = parse_label(xml_path)
-    ns = {"pds": PDS}
-    arr = tree.find(".//pds:File_Area_Observational/pds:Array_2D_Image", ns)
-    name = tree.findtext(".//pds:File_Area_Observational/pds:File/pds:file_name", None, ns)
-    if arr is None or name is None:
-        raise ProductError(f"{xml_path}: no Array_2D_Image / file_name")
-    dtypes = {v: k for k, v in PDS4_DATA_TYPES.items()}
-    dt = dtypes.get(arr.findtext("pds:Element_Array/pds:data_type", "", ns))
-    if dt is None or arr.findtext("pds:offset", "", ns) != "0":
-        raise ProductError(f"{xml_path}: unsupported data type or non-zero offset")
-    axes = {a.findtext("pds:axis_name", "", ns): int(a.findtext("pds:elements", "0", ns))
-            for a in arr.findall("pds:Axis_Array", ns)}
-    order = [a.findtext("pds:axis_name", "", ns) for a in arr.findall("pds:Axis_Array", ns)]
-    if order != ["Line", "Sample"]:
-        raise ProductError(f"{xml_path}: expected axes Line, Sample; got {order}")
-    return read_dat(Path(xml_path).parent / name, (axes["Line"], axes["Sample"]), dt)
+    """The (lines, samples) image of a PDS4 product (e.g. one written by
+    :func:`write_product`), read through the one label reader
+    (:func:`cassis_pipe.labels.pds4.read_pds4_label`) and the one DAT reader
+    (:func:`cassis_pipe.labels.dat.read_dat`): a new writable native-order array. Any problem
+    (label, axes, data file size) is a :class:`ProductError` naming the file."""
+    p = Path(xml_path)
+    try:
+        label = read_pds4_label(p)
+        if label.array is None or label.array.kind != "Array_2D_Image" or not label.file_name:
+            raise ProductError(f"{p}: no Array_2D_Image / file_name")
+        names = sorted(a.name for a in label.array.axes)
+        if names != ["Line", "Sample"]:
+            raise ProductError(f"{p}: expected axes Line and Sample; got {names}")
+        return read_dat(p.parent / label.file_name, label)
+    except LabelError as exc:
+        raise ProductError(f"{p}: {exc}") from exc

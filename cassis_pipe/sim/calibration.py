@@ -8,15 +8,14 @@ of these truths (as real masters are): the master bias carries 0.5 DN rms and th
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits
 from scipy.ndimage import gaussian_filter1d
 
+from cassis_pipe.calibrate.calfiles import CalSet, write_calset
 from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
 from cassis_pipe.sim.config import DetectorConfig
 
@@ -75,45 +74,16 @@ def straylight_pattern(n: int, centre_rc: tuple[float, float], sigma_px: float =
             ).astype(np.float32)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write_fits(path: Path, data: np.ndarray, cards: list[tuple[str, object, str]]) -> None:
-    hdu = fits.PrimaryHDU(data)
-    for key, value, comment in cards:
-        hdu.header[key] = (value, comment)
-    hdu.writeto(path, overwrite=True, checksum=False)
-
-
 def write_calibration(out: Path, truth: DetectorTruth, det: DetectorConfig, version: str,
                       seed: int) -> dict:
-    """Write ``calibration/<version>/`` (bias, flat, bad pixels, K table, manifest)."""
-    d = out / "calibration" / version
-    d.mkdir(parents=True, exist_ok=True)
+    """Write ``calibration/<version>/`` (bias, flat, bad pixels, K table, manifest) with
+    :func:`cassis_pipe.calibrate.write_calset`; returns the manifest."""
     rng = _rng(seed, 202)
     n = det.size_px
     bias = (truth.bias_dn + rng.normal(0.0, 0.5, (n, n)).astype(np.float32)).astype(np.float32)
     flat = (truth.flat * (1.0 + rng.normal(0.0, 0.001, (n, n)).astype(np.float32))
             ).astype(np.float32)
-    common = [("INSTRUME", "CASSIS", "instrument"), ("CALVER", version, "calibration version"),
-              ("ORIGIN", "cassis-pipe sim", "simulated calibration")]
-    _write_fits(d / "master_bias.fits", bias,
-                common + [("BUNIT", "DN", "bias level per detector pixel")])
-    _write_fits(d / "master_flat.fits", flat,
-                common + [("BUNIT", "1", "relative response, median 1, 0 = dead")])
-    _write_fits(d / "bad_pixels.fits", truth.badpix,
-                common + [("BUNIT", "1", "0 good, 1 dead, 2 hot")])
-    ktab = {"version": version, "unit": "(I/F) s / (DN AU^2)",
-            "relation": "I/F = K * r_h^2 * DN / t_exp",
-            "K": {f: K_TABLE[f] for f in FILTER_ORDER}}
-    (d / "k_table.json").write_text(json.dumps(ktab, indent=2, sort_keys=True) + "\n")
-    files = {}
-    for name, kind in (("master_bias.fits", "bias"), ("master_flat.fits", "flat"),
-                       ("bad_pixels.fits", "bad_pixels"), ("k_table.json", "absolute")):
-        files[kind] = {"file": name, "sha256": _sha256(d / name)}
-    manifest = {"version": version, "instrument": "CaSSIS", "detector_px": [n, n],
-                "layout": "full detector, row-major, 0-based (row, col) = (line, sample)",
-                "files": files}
-    (d / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return manifest
+    cal = CalSet(version, bias, flat, truth.badpix, {f: K_TABLE[f] for f in FILTER_ORDER})
+    d = write_calset(out, cal, cards=[("ORIGIN", "cassis-pipe sim", "simulated calibration")],
+                     bad_pixel_codes="0 good, 1 dead, 2 hot", record_settings=False)
+    return json.loads((d / "manifest.json").read_text())

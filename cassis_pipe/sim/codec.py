@@ -5,14 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from cassis_pipe.codec.jpegls import encode
-from cassis_pipe.codec.ratio import near_for_ratio_id as _near
+from cassis_pipe.codec.ratio import near_for_ratio_id
 
 BITS_PER_SAMPLE = 14
-
-
-def near_for_ratio_id(ratio_id: int) -> int:
-    """JPEG-LS NEAR (DN) for a commanded compression ratio id (codec.ratio table)."""
-    return int(_near(ratio_id))
 
 
 #: ratio id sent uncompressed, as the flown 2016 windows (word 0: 2 bytes per pixel)

@@ -14,11 +14,7 @@ from typing import Any
 import yaml
 
 from cassis_pipe.instrument.constants import FILTER_ORDER
-
-#: filter names in window order (window counter 0..3 as in the flown files)
-#: effective wavelengths of the four bands in nm
-BAND_NM: dict[str, float] = {"BLU": 497.0, "PAN": 677.0, "RED": 835.0, "NIR": 940.0}
-#: absolute calibration constants K in (I/F) * s / (DN * AU^2) (README of the flown files)
+from cassis_pipe.instrument.detector import Window
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,8 @@ class OrbitConfig:
 
 @dataclass(frozen=True)
 class WindowConfig:
-    """One detector window (0-based inclusive rows/cols), as commanded."""
+    """One commanded detector window (0-based inclusive rows/cols, binning CODE) as written in
+    the configuration; :attr:`window` is its geometry."""
 
     name: str
     row0: int
@@ -54,6 +51,12 @@ class WindowConfig:
     col1: int
     binning: int = 0                    # 0: none, 1: 2x2
     comp_ratio_id: int = 0
+
+    @property
+    def window(self) -> Window:
+        """The detector :class:`~cassis_pipe.instrument.detector.Window` (binning factor)."""
+        return Window.from_code(self.name, self.row0, self.row1, self.col0, self.col1,
+                                self.binning)
 
 
 def default_windows(width: int, col0: int) -> tuple[WindowConfig, ...]:
@@ -213,11 +216,10 @@ def validate(cfg: SimConfig) -> SimConfig:
     if not 1 <= len(ic.windows) <= 6 or [w.name for w in ic.windows[:4]] != list(FILTER_ORDER):
         raise ValueError("windows: 1..6 windows, the first four PAN, RED, NIR, BLU")
     for w in ic.windows:
-        if not (0 <= w.row0 <= w.row1 < 2048 and 0 <= w.col0 <= w.col1 < 2048):
-            raise ValueError(f"window {w.name} outside the 2048 x 2048 detector")
         if w.binning not in (0, 1) or not 0 <= w.comp_ratio_id <= 5:
             raise ValueError(f"window {w.name}: binning code 0/1 and ratio id 0..5 only")
-        if w.binning and ((w.row1 - w.row0 + 1) % 2 or (w.col1 - w.col0 + 1) % 2):
+        win = w.window  # ValueError for an unknown name or an extent outside the detector
+        if win.used_shape != win.shape:
             raise ValueError(f"window {w.name}: odd size cannot be 2x2 binned")
     if cfg.detector.binning_mode not in ("sum", "mean"):
         raise ValueError(f"binning_mode {cfg.detector.binning_mode!r} not 'sum' or 'mean'")

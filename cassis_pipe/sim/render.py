@@ -14,10 +14,11 @@ from scipy.ndimage import gaussian_filter
 
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
+from cassis_pipe.instrument.detector import Window
+from cassis_pipe.sim.acquisition import ImagePlan, Plan
 from cassis_pipe.sim.calibration import DetectorTruth, straylight_pattern
-from cassis_pipe.sim.config import SimConfig, WindowConfig
+from cassis_pipe.sim.config import SimConfig
 from cassis_pipe.sim.orbit import surface_point
-from cassis_pipe.sim.plan import ImagePlan, Plan
 from cassis_pipe.sim.radiometry import bin2x2, dn_per_iof, expose
 from cassis_pipe.sim.scene import render_iof, scene_frame
 
@@ -28,7 +29,7 @@ def true_camera(image: ImagePlan, k: int, offset_deg: float) -> FrameCamera:
         offset_deg)
 
 
-def window_ground_m(cam: FrameCamera, w: WindowConfig) -> np.ndarray:
+def window_ground_m(cam: FrameCamera, w: Window) -> np.ndarray:
     """Body-fixed ground points (m) of every full-resolution pixel of ``w``: (H*W, 3)."""
     lines = np.arange(w.row0, w.row1 + 1, dtype=np.float64)
     samples = np.arange(w.col0, w.col1 + 1, dtype=np.float64)
@@ -86,15 +87,14 @@ def noise_seed(seed: int, image: int, k: int, window: int) -> int:
 def window_dn(cfg: SimConfig, plan: Plan, det: DetectorTruth, stray: Straylight,
               image: ImagePlan, k: int, wi: int, cam: FrameCamera) -> np.ndarray:
     """Pre-compression DN of window ``wi`` of exposure ``k`` (binned if commanded)."""
-    w = cfg.imaging.windows[wi]
-    sl = (slice(w.row0, w.row1 + 1), slice(w.col0, w.col1 + 1))
-    shape = (w.row1 - w.row0 + 1, w.col1 - w.col0 + 1)
-    if w.name in FILTER_ORDER:
-        band = FILTER_ORDER.index(w.name)
+    w = cfg.imaging.windows[wi].window
+    sl, shape = w.detector_slice(), w.shape     # binned windows have even extents (validate)
+    if not w.is_control:
+        band = FILTER_ORDER.index(w.filter)
         iof = scene_iof(cfg, plan, window_ground_m(cam, w))[:, band].reshape(shape)
         if cfg.detector.psf_sigma_px > 0:
             iof = gaussian_filter(iof, cfg.detector.psf_sigma_px, mode="nearest")
-        scale = dn_per_iof(plan.t_exp_s, K_TABLE[w.name], cfg.orbit.heliocentric_au)
+        scale = dn_per_iof(plan.t_exp_s, K_TABLE[w.filter], cfg.orbit.heliocentric_au)
     else:                      # control window: masked detector area, no scene light
         iof = np.zeros(shape, np.float32)
         scale = 0.0
@@ -103,6 +103,6 @@ def window_dn(cfg: SimConfig, plan: Plan, det: DetectorTruth, stray: Straylight,
                 det.bias_dn[sl], det.hot_dn[sl], cfg.detector.gain_e_per_dn,
                 cfg.detector.read_noise_e, noise_seed(cfg.seed, image.index, k, wi),
                 w.row0, w.col0)
-    if w.binning:
+    if w.binning == 2:
         dn = bin2x2(dn, cfg.detector.binning_mode)
     return dn

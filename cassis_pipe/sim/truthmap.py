@@ -18,8 +18,10 @@ from cassis_pipe.sim.orbit import latlon_deg, surface_point
 
 
 @dataclass(frozen=True)
-class MapGrid:
-    """Equirectangular grid (degrees); ``scale_m`` is the nominal cell size on the ground."""
+class TruthGrid:
+    """The simulator's lat/lon truth grid, equirectangular in degrees (not the pipeline's map
+    grid, :class:`cassis_pipe.mapping.grid.MapGrid`); ``scale_m`` is the nominal cell size on
+    the ground."""
 
     lat_max_deg: float
     lon_min_deg: float
@@ -33,12 +35,6 @@ class MapGrid:
         return {**asdict(self), "convention": "cell centre lat = lat_max - (i + 0.5) dlat, "
                 "lon = lon_min + (j + 0.5) dlon; planetocentric, east longitude, spheroid"}
 
-    def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """Latitude and longitude (degrees) of every cell centre, each (rows, cols)."""
-        lat = self.lat_max_deg - (np.arange(self.rows) + 0.5) * self.dlat_deg
-        lon = self.lon_min_deg + (np.arange(self.cols) + 0.5) * self.dlon_deg
-        return np.meshgrid(lat, lon, indexing="ij")
-
     def fractional_index(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, col) of points in cell units, cell centres at integers."""
         i = (self.lat_max_deg - lat) / self.dlat_deg - 0.5
@@ -47,7 +43,7 @@ class MapGrid:
 
 
 def grid_for_points(points_km: np.ndarray, scale_m: float, radius_km: float,
-                    margin_m: float = 200.0) -> MapGrid:
+                    margin_m: float = 200.0) -> TruthGrid:
     """Grid covering ``points_km`` (BF) plus a margin, at ``scale_m`` per cell."""
     lat, lon = latlon_deg(points_km)
     lon0 = float(lon.flat[0])
@@ -61,16 +57,10 @@ def grid_for_points(points_km: np.ndarray, scale_m: float, radius_km: float,
     lon_min = float(lon0 + dl.min() - mlon)
     rows = int(np.ceil((lat_max - (lat.min() - mlat)) / dlat))
     cols = int(np.ceil((lon0 + dl.max() + mlon - lon_min) / dlon))
-    return MapGrid(lat_max, lon_min, float(dlat), float(dlon), rows, cols, float(scale_m))
+    return TruthGrid(lat_max, lon_min, float(dlat), float(dlon), rows, cols, float(scale_m))
 
 
-def grid_points_m(grid: MapGrid, radii_km: tuple[float, float]) -> np.ndarray:
-    """Body-fixed points (m) of every cell centre, (rows*cols, 3)."""
-    lat, lon = grid.centres()
-    return surface_point(lat, lon, radii_km).reshape(-1, 3) * 1000.0
-
-
-def row_spans(grid: MapGrid, points_km: np.ndarray, margin_cells: float = 20.0
+def row_spans(grid: TruthGrid, points_km: np.ndarray, margin_cells: float = 20.0
               ) -> tuple[np.ndarray, np.ndarray]:
     """Per grid row, the column interval [first, last) inside the convex hull of the points
     (grown by ``margin_cells``); empty rows have first == last."""
@@ -101,7 +91,7 @@ def row_spans(grid: MapGrid, points_km: np.ndarray, margin_cells: float = 20.0
     return first, np.maximum(first, last)
 
 
-def span_points_m(grid: MapGrid, first: np.ndarray, last: np.ndarray,
+def span_points_m(grid: TruthGrid, first: np.ndarray, last: np.ndarray,
                   radii_km: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Body-fixed points (m) of the cells inside the row spans, and their flat indices."""
     counts = last - first

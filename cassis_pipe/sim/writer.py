@@ -13,22 +13,22 @@ from typing import Any
 
 import numpy as np
 
+from cassis_pipe.codec.ratio import near_for_ratio_id
 from cassis_pipe.geometry.isd import write_isd
 from cassis_pipe.instrument.constants import FILTER_ORDER, K_TABLE
+from cassis_pipe.sim.acquisition import Plan, make_plan, window_isd
 from cassis_pipe.sim.calibration import make_detector, write_calibration
-from cassis_pipe.sim.codec import compress_window, near_for_ratio_id
+from cassis_pipe.sim.codec import compress_window
 from cassis_pipe.sim.config import SimConfig, config_to_dict
 from cassis_pipe.sim.faults import apply_faults
 from cassis_pipe.sim.kernels import write_sim_kernels
 from cassis_pipe.sim.orbit import latlon_deg
-from cassis_pipe.sim.plan import Plan, make_plan, window_isd
 from cassis_pipe.sim.radiometry import dn_per_iof
 from cassis_pipe.sim.render import (
     image_straylight,
     scene_iof,
     true_camera,
     window_dn,
-    window_ground_m,
 )
 from cassis_pipe.sim.scene import sun_vector
 from cassis_pipe.sim.telemetry import (
@@ -207,4 +207,4 @@ def simulate(cfg: SimConfig, out: Path) -> dict:
     return summary
 
 
-__all__ = ["simulate", "window_file", "write_truth_maps", "window_ground_m"]
+__all__ = ["simulate", "window_file", "write_truth_maps"]

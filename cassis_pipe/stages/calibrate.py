@@ -21,7 +21,6 @@ import numpy as np
 from cassis_pipe import __version__
 from cassis_pipe.calibrate import (
     CalSet,
-    Window,
     calibrate_framelet,
     calibrate_framelets,
     load_calset,
@@ -31,6 +30,7 @@ from cassis_pipe.calibrate.calfiles import CalibrationFileError
 from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.instrument.constants import AU_KM, FILTER_ORDER
+from cassis_pipe.instrument.detector import Window
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.pseudo import predict_packets
 from cassis_pipe.level0.report import stage_check
@@ -74,7 +74,8 @@ def _window(rec: dict[str, Any]) -> Window:
     w = rec["detector_window"]
     if w is None:
         raise ValueError("no commanded window")
-    return Window(w["row0"], w["col0"], w["rows"], w["cols"], rec["bin_factor"], rec["filter"])
+    return Window.from_extent(w["row0"], w["col0"], w["rows"], w["cols"], filter=rec["filter"],
+                              binning=rec["bin_factor"])
 
 
 def _calibration_record(cal_dir: Path, calset: CalSet) -> tuple[tuple[str, ...], tuple]:

@@ -62,8 +62,8 @@ class DetectorWindow:
 
     def window(self, filter_name: str, binning: int = 1) -> Window:
         """The detector :class:`~cassis_pipe.instrument.detector.Window` of this extent."""
-        return Window(filter_name, self.row0, self.row0 + self.rows - 1, self.col0,
-                      self.col0 + self.cols - 1, binning)
+        return Window.from_extent(self.row0, self.col0, self.rows, self.cols,
+                                  filter=filter_name, binning=binning)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
+from cassis_pipe.instrument.detector import Window
+
 PACKED_LEN = 53  # bytes
 N_WINDOWS = 6
 T_EXP_UNIT_S = 9.6e-6  # seconds per T_exp count (flown files; the manual says 1 us)
@@ -38,8 +40,10 @@ PARAMETER_NAMES: tuple[str, ...] = (
 PARAMETER_IDS: dict[str, int] = {name: i for i, name in enumerate(PARAMETER_NAMES)}
 
 
-class Window(NamedTuple):
-    """A detector window in 0-based pixel coordinates, exactly as commanded.
+class CommandedWindow(NamedTuple):
+    """A window as decoded from its command words: 0-based pixel coordinates, exactly as
+    commanded (the wire form; :meth:`to_window` gives the detector
+    :class:`~cassis_pipe.instrument.detector.Window`).
 
     The flown files do not fix whether ``end_row`` is the last row read (2016 commands) or one
     past it (2018 commands); the PE read-back in PEHK_HEADER is usually ``end_row - 1``.
@@ -49,6 +53,21 @@ class Window(NamedTuple):
     start_row: int
     end_col: int
     end_row: int
+
+    @property
+    def rows(self) -> int:
+        """Detector rows read, level-0 convention: ``end_row`` exclusive (0 if empty)."""
+        return max(self.end_row - self.start_row, 0)
+
+    @property
+    def cols(self) -> int:
+        """Detector columns read: ``end_col`` inclusive (0 if empty)."""
+        return max(self.end_col - self.start_col + 1, 0)
+
+    def to_window(self, filter: str, binning_code: int) -> Window:
+        """The detector window read (:attr:`rows` x :attr:`cols`); ValueError if empty."""
+        return Window.from_code(filter, self.start_row, self.start_row + self.rows - 1,
+                                self.start_col, self.start_col + self.cols - 1, binning_code)
 
 
 def window_word(col: int, row: int) -> int:
@@ -109,13 +128,13 @@ class ParameterTable:
         return self.t_exp * T_EXP_UNIT_S
 
     @property
-    def windows(self) -> tuple[Window, ...]:
+    def windows(self) -> tuple[CommandedWindow, ...]:
         """All six windows decoded to pixel coordinates (including unused ones)."""
         out = []
         for s, e in zip(self.win_str, self.win_end, strict=True):
             sc, sr = window_coords(s)
             ec, er = window_coords(e)
-            out.append(Window(sc, sr, ec, er))
+            out.append(CommandedWindow(sc, sr, ec, er))
         return tuple(out)
 
     def pack(self) -> bytes:

@@ -14,26 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from cassis_pipe.calibrate import Window as CalWindow
 from cassis_pipe.calibrate import calibrate_framelet, load_calset, straylight_from_controls
 from cassis_pipe.geometry.builder import window_from_isd
 from cassis_pipe.geometry.camera import FrameCamera
 from cassis_pipe.geometry.isd import read_isd
 from cassis_pipe.instrument.constants import AU_KM
 from cassis_pipe.model import Framelet
+from cassis_pipe.sim.config import WindowConfig
 
-#: 1 AU in km (IAU 2012).
 CONTROL_WINDOWS = ("CTL1", "CTL2")
 
 
 def read_truth(sim_dir: str | Path) -> dict[str, Any]:
     """The simulator's ``truth/truth.json``."""
     return json.loads((Path(sim_dir) / "truth" / "truth.json").read_text())
-
-
-def _cal_window(w: dict[str, Any]) -> CalWindow:
-    return CalWindow.from_bounds(int(w["row0"]), int(w["row1"]), int(w["col0"]), int(w["col1"]),
-                                 2 if int(w.get("binning", 0)) == 1 else 1, str(w["name"]))
 
 
 def simulated_level1(sim_dir: str | Path, image: int = 0, straylight_order: int = 1
@@ -44,7 +38,7 @@ def simulated_level1(sim_dir: str | Path, image: int = 0, straylight_order: int 
     truth = read_truth(root)
     im = truth["images"][image]
     calset = load_calset(root / truth["calibration"]["dir"])
-    windows = {w["name"]: _cal_window(w) for w in truth["config"]["imaging"]["windows"]}
+    windows = {w["name"]: WindowConfig(**w).window for w in truth["config"]["imaging"]["windows"]}
     isds = {name: read_isd(root / p) for name, p in im["window_geometry"].items()}
     sun = read_isd(root / im["geometry"]).sun_position.positions
     r_h = float(np.mean(np.linalg.norm(sun, axis=1)) / AU_KM)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cassis_pipe.calibrate import Window
+from cassis_pipe.instrument.detector import Window
 from cassis_pipe.products.pds4 import read_product
 from cassis_pipe.stages._io import read_json
 
@@ -67,7 +67,7 @@ def compare_level1(raw_dir: str | Path, level0_json: str | Path, calibrate_json:
         w = rec["detector_window"]
         if rec["bin_factor"] != 1:
             continue  # binned windows: the truth DN are binned, detector fields are not
-        win = Window(w["row0"], w["col0"], w["rows"], w["cols"], 1, rec["filter"])
+        win = Window.from_extent(w["row0"], w["col0"], w["rows"], w["cols"], filter=rec["filter"])
         sl = win.detector_slice()
         image = images[p["uid"]]
         dn = np.load(raw / _dn_file(image, p)).astype(np.float64)

@@ -12,7 +12,7 @@ import numpy as np
 
 from cassis_pipe.codec.jpegls import encode
 from cassis_pipe.codec.ratio import near_for_ratio_id
-from cassis_pipe.level0.plan import BIN_FACTORS, add_microseconds
+from cassis_pipe.level0.plan import add_microseconds, filter_for_window
 from cassis_pipe.level0.pseudo import DEFAULT_RAW_RATIO_IDS, Key
 from cassis_pipe.telemetry.paramtable import ParameterTable, window_word
 from cassis_pipe.telemetry.science import ScienceFrame, encode_science_frame
@@ -91,8 +91,8 @@ def build_observation(
         exp_tc = add_microseconds(start, seq * table.step_exp_us)
         for w in range(table.num_win):
             win = table.windows[w]
-            f = BIN_FACTORS[table.binning[w]]
-            shape = ((win.end_row - win.start_row) // f, (win.end_col - win.start_col + 1) // f)
+            shape = win.to_window(filter_for_window(win.start_row, win.end_row - 1),
+                                  table.binning[w]).binned_shape
             dn = window_dn(shape, seed * 100_003 + seq * 101 + w)
             obs.dn[(uid, w, seq)] = dn
             ratio = table.compr[w]

@@ -188,9 +188,8 @@ def build_image_isd(cfg: SimConfig, plan: Plan, et: np.ndarray, angle_deg: float
 
 def window_isd(cfg: SimConfig, plan: Plan, image: ImagePlan, w: WindowConfig) -> Isd:
     """ISD of one filter window of an image (window-image coordinates, binning applied)."""
-    win = Window.from_code(w.name, w.row0, w.row1, w.col0, w.col1, w.binning)
     extra = {**image.isd.cassis, "filter": w.name}
-    return build_image_isd(cfg, plan, image.et, image.angle_cmd_deg, extra, window=win)
+    return build_image_isd(cfg, plan, image.et, image.angle_cmd_deg, extra, window=w.window)
 
 
 def make_plan(cfg: SimConfig, sun_bf: np.ndarray) -> Plan:

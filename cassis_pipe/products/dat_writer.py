@@ -2,12 +2,12 @@
 
 The file is the array in C order (lines, then samples fastest) with no header, so a
 ``lines x samples`` product is exactly ``lines * samples * itemsize`` bytes. The bytes depend only
-on the array values, so writing is deterministic.
+on the array values, so writing is deterministic. Reading is
+:func:`cassis_pipe.labels.dat.read_dat` (the one DAT reader, driven by the label).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -38,20 +38,6 @@ def to_dat_bytes(array: np.ndarray) -> bytes:
     return np.ascontiguousarray(a, dtype=dat_dtype(a.dtype)).tobytes()
 
 
-def from_dat_bytes(buf: bytes, shape: tuple[int, int], dtype: np.dtype | str) -> np.ndarray:
-    """Array of ``shape`` (lines, samples) in native byte order from DAT bytes."""
-    d = dat_dtype(dtype)
-    lines, samples = (int(shape[0]), int(shape[1]))
-    if lines < 0 or samples < 0:
-        raise ProductError(f"negative DAT shape {shape}")
-    need = lines * samples * d.itemsize
-    if len(buf) != need:
-        raise ProductError(
-            f"DAT size {len(buf)} bytes does not match {lines} x {samples} x {d.itemsize} = {need}"
-        )
-    return np.frombuffer(buf, dtype=d).reshape(lines, samples).astype(d.newbyteorder("="))
-
-
 def write_dat(path: str | Path, array: np.ndarray) -> int:
     """Write ``array`` as a DAT file; returns the number of bytes written. A C-contiguous
     array already in the on-disk dtype is written straight from its buffer (no copy)."""
@@ -62,22 +48,3 @@ def write_dat(path: str | Path, array: np.ndarray) -> int:
     with Path(path).open("wb") as fh:
         fh.write(memoryview(a).cast("B"))
     return a.nbytes
-
-
-def read_dat(path: str | Path, shape: tuple[int, int], dtype: np.dtype | str) -> np.ndarray:
-    """Read a DAT file written by :func:`write_dat` (shape and dtype come from its label)
-    into a new writable native-order array (read straight into the array, no copy)."""
-    d = dat_dtype(dtype)
-    lines, samples = (int(shape[0]), int(shape[1]))
-    if lines < 0 or samples < 0:
-        raise ProductError(f"negative DAT shape {shape}")
-    need = lines * samples * d.itemsize
-    try:
-        size = os.path.getsize(path)
-        if size != need:
-            raise ProductError(f"DAT size {size} bytes does not match {lines} x {samples} x "
-                               f"{d.itemsize} = {need}")
-        arr = np.fromfile(path, dtype=d, count=lines * samples)
-    except OSError as exc:
-        raise ProductError(f"cannot read DAT {path}: {exc}") from exc
-    return arr.reshape(lines, samples).astype(d.newbyteorder("="), copy=False)
