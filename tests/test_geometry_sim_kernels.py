@@ -15,9 +15,9 @@ from cassis_pipe.geometry.kernels.daf import daf_bytes
 from cassis_pipe.geometry.kernels.kernelset import kernel_set
 from cassis_pipe.geometry.kernels.segments import ck3_array, ck_file, spk13_array, spk_file
 from cassis_pipe.geometry.spice_provider import isd_from_kernels, kernels_loaded
+from cassis_pipe.sim.acquisition import make_plan
 from cassis_pipe.sim.config import make_config
 from cassis_pipe.sim.kernels import write_sim_kernels
-from cassis_pipe.sim.plan import make_plan
 from cassis_pipe.sim.scene import sun_vector
 
 

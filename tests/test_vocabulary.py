@@ -36,7 +36,8 @@ KNOWN_TWIN_MODULES = {
     # another branch ("kernels") renames these; drop the entry after merging it
     "resample.py": {"mapping/resample.py", "register/resample.py"},
     # stages/ modules are named after their Snakemake rule and commands/ modules after their
-    # CLI command, which reuse library words; to be decided by the lead (rename or accept)
+    # CLI command, which reuse library words (accepted: the rule <-> stage module <-> stage
+    # JSON name is the contract of issue #10; commands/ are plug-ins named like the command)
     "accuracy.py": {"stages/accuracy.py", "sim/oracle/accuracy.py"},
     "bern.py": {"stages/bern.py", "labels/bern.py"},
     "frames.py": {"commands/frames.py", "instrument/frames.py"},
@@ -45,6 +46,15 @@ KNOWN_TWIN_MODULES = {
     "simulate.py": {"stages/simulate.py", "commands/simulate.py"},
     "stitch.py": {"stages/stitch.py", "register/stitch.py"},
     "validate.py": {"stages/validate.py", "level0/validate.py", "products/validate.py"},
+    "ingest.py": {"stages/ingest.py", "ops/ingest.py", "commands/ingest.py"},
+    "targets.py": {"stages/targets.py", "archive/targets.py", "commands/targets.py"},
+    "deliver.py": {"commands/deliver.py", "archive/deliver.py"},
+    "downlink.py": {"commands/downlink.py", "sim/downlink.py"},
+    "hk.py": {"commands/hk.py", "telemetry/hk.py"},
+    # the settings of the simulator and of the archive tools
+    "config.py": {"sim/config.py", "archive/config.py"},
+    # text-kernel parser (instrument) and the simulator's SPK/CK writer
+    "kernels.py": {"instrument/kernels.py", "sim/kernels.py"},
     # one exception module per package (the usual Python layout)
     "errors.py": {"codec/errors.py", "telemetry/errors.py", "products/errors.py"},
     # the PDS4 label reader and the PDS4 product writer (+ read_product built on the reader);

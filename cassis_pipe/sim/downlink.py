@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from cassis_pipe.ops.delivery import format_name
+from cassis_pipe.sim.acquisition import LSK_NAME, PACKAGE_KERNELS, SCLK_NAME
 from cassis_pipe.sim.config import make_config
-from cassis_pipe.sim.plan import LSK_NAME, PACKAGE_KERNELS, SCLK_NAME
 from cassis_pipe.sim.telemetry import Timeline, hk_bytes
 from cassis_pipe.sim.writer import simulate
 from cassis_pipe.telemetry.hk import decode_hk, encode_hk, read_hk_stream

@@ -23,6 +23,7 @@ from cassis_pipe.geometry.kernels.daf import write_daf
 from cassis_pipe.geometry.kernels.kernelset import write_meta_kernel
 from cassis_pipe.geometry.kernels.segments import ck3_array, ck_file, spk13_array, spk_file
 from cassis_pipe.instrument.constants import (
+    AU_KM,
     NAIF_CRU_FRAME,
     NAIF_J2000,
     NAIF_MARS,
@@ -31,9 +32,9 @@ from cassis_pipe.instrument.constants import (
     NAIF_TGO_SPACECRAFT_FRAME,
 )
 from cassis_pipe.instrument.frames import default_frames
+from cassis_pipe.sim.acquisition import PACKAGE_KERNELS, Plan, bf_from_j2000, on_grid, sclk_to_et
 from cassis_pipe.sim.config import SimConfig
 from cassis_pipe.sim.orbit import sc_attitude, state_bf
-from cassis_pipe.sim.plan import AU_KM, PACKAGE_KERNELS, Plan, bf_from_j2000, on_grid, sclk_to_et
 
 NAIF_SUN, NAIF_SSB = 10, 0
 TICKS_PER_S = 65536.0

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...instrument.kernels import KernelError, read_text_kernel
+from ...instrument.kernels import TextKernelError, read_text_kernel
 from .transfer import convert_transfer, is_transfer_file, read_transfer
 
 _BINARY_EXT = {"DAF/SPK": ".bsp", "DAF/CK": ".bc", "DAF/PCK": ".bpc"}
@@ -49,7 +49,7 @@ def meta_kernel_files(path: str | Path) -> list[Path]:
         raise KernelSetError(f"meta-kernel not found: {p}")
     try:
         pool = read_text_kernel(p)
-    except KernelError as exc:
+    except TextKernelError as exc:
         raise KernelSetError(f"meta-kernel {p}: {exc}") from exc
     names = [str(v) for v in pool.get("KERNELS_TO_LOAD", [])]
     if not names:
