@@ -45,9 +45,12 @@ from cassis_pipe.products.pds4 import read_product, write_product
 from cassis_pipe.stages._io import (
     PipelineError,
     check_observation,
+    check_problems,
     file_count_check,
+    framelet_list,
     iso_utc,
     key_dict,
+    no_science_cause,
     parse_utc,
     product_name,
     read_json,
@@ -315,9 +318,16 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
                 "missing": sorted(set(expected_ql) - set(ql)), "ok": set(ql) == set(expected_ql)}
     saturation = [{k: p[k] for k in ("uid", "window", "sequence", "filter", "saturated_px")}
                   for p in products if p["saturated_px"]]
+    problems = check_problems([files, ql_check])
+    if not_produced:
+        problems.append(f"{len(not_produced)} framelet(s) not calibrated: "
+                        f"{framelet_list(not_produced)} ({not_produced[0].get('error')})")
+    if not products:
+        problems.insert(0, f"observation {observation_id or 'of the plan'} has no valid science "
+                           f"data: {no_science_cause(str(observation_id), l0)}")
     stage = {
         "stage": "calibrate",
-        "ok": bool(files["ok"] and ql_check["ok"] and not not_produced),
+        "ok": bool(files["ok"] and ql_check["ok"] and not problems),
         "calibration": {"version": calset.version, "files": list(cal_files),
                         "defaults_used": list(calset.defaults_used)},
         "heliocentric_au": {str(k): v for k, v in sorted(rh.items())},
@@ -333,6 +343,7 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
         "quicklooks": ql,
         "quicklook_order": ql_order,
         "products": products,
+        "problems": problems,
     }
     write_json(stage_json, stage)
     return stage
