@@ -249,7 +249,8 @@ def no_science_cause(observation_id: str, level0: dict[str, Any]) -> str:
     elif counts.get("frames") == 0:
         parts.append(f"{science.get('file', 'science.bin')} ({science.get('bytes')} bytes) "
                      "holds no valid science frame")
-    failed = [p for p in level0.get("not_produced", []) if p.get("status") != "unexpected"]
+    failed = [p for p in level0.get("not_produced", []) if p.get("status") != "unexpected"
+              and str(uid_to_observation_id(int(p["uid"]))) == observation_id]
     if failed:
         parts.append(f"{len(failed)} framelet(s) received but not decoded "
                      f"({', '.join(sorted({str(p.get('status')) for p in failed}))})")

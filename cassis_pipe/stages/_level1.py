@@ -18,7 +18,12 @@ from cassis_pipe.instrument.constants import DEFAULT_LSK, DEFAULT_SCLK
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.model import Framelet, valid
 from cassis_pipe.products.pds4 import read_product
-from cassis_pipe.stages._io import PipelineError, check_observation, read_json
+from cassis_pipe.stages._io import (
+    PipelineError,
+    check_observation,
+    no_science_cause,
+    read_json,
+)
 from cassis_pipe.stages.records import Level0Record, Level1Record
 from cassis_pipe.telemetry.timecode import timecode_to_et
 
@@ -58,10 +63,9 @@ def level1_records(observation_id: str, level0_json: str | Path, calibrate_json:
     pairs = [(r, p) for r, p in pairs if r.observation_id == observation_id]
     if not pairs:
         raise PipelineError(
-            f"observation {observation_id} has no valid science data: level 0 produced "
-            f"{len(recs0)} framelet(s), {len(l0.get('not_produced', []))} not produced; "
-            f"calibration produced {len(recs1)}, {len(cal.get('not_produced', []))} not "
-            f"produced (see its summary.txt)")
+            f"observation {observation_id} has no valid science data: "
+            f"{no_science_cause(observation_id, l0)}; level 0 produced {len(recs0)} "
+            f"framelet(s), calibration {len(recs1)} (see its summary.txt)")
     return pairs
 
 

@@ -1,6 +1,7 @@
 """A tiny synthetic raw observation directory without the simulator (tests, quick checks):
-tc.bin and science.bin from ``level0.synth``, a nominal 1 Hz hk.bin, a flat calibration set, so every stage of the
-workflow can run in seconds. Scene DN are synthetic; there is no geometry (give r_h)."""
+tc.bin and science.bin from ``level0.synth``, a nominal 1 Hz hk.bin, a flat calibration set,
+so every stage of the workflow can run in seconds. Scene DN are synthetic; there is no geometry
+(give r_h)."""
 
 from __future__ import annotations
 
