@@ -30,7 +30,8 @@ from cassis_pipe.calibrate import straylight_from_controls as fit_controls
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
 from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
 from cassis_pipe.geometry.isd import read_isd
-from cassis_pipe.instrument.constants import AU_KM, FILTER_ORDER
+from cassis_pipe.instrument.constants import AU_KM, DEFAULT_LSK, DEFAULT_SCLK, FILTER_ORDER
+from cassis_pipe.instrument.detector import Window as DetectorWindowT
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.pseudo import predict_packets
 from cassis_pipe.level0.report import stage_check
@@ -122,6 +123,20 @@ def _meta(rec: dict[str, Any], stats: dict[str, Any], stem: str, calset: CalSet,
             calibration_files=cal_files, parameters=params, input_products=(raw_lid,)))
 
 
+def _camera_windows(records: list[Level0Record],
+                    swaths: dict[tuple[int, str], dict[int, np.ndarray]]
+                    ) -> dict[tuple[int, str], DetectorWindowT]:
+    """Detector window of each (uid, filter) swath, binned as its level-1 images are."""
+    out: dict[tuple[int, str], DetectorWindowT] = {}
+    for r in records:
+        key = (r.uid, r.filter)
+        if key in swaths and key not in out and r.detector_window is not None:
+            shape = next(iter(swaths[key].values())).shape
+            w = r.detector_window
+            out[key] = w.window(r.filter, 1 if shape == (w.rows, w.cols) else r.bin_factor)
+    return out
+
+
 def _group(products: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[str, Any]]]:
     groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for rec in products:
@@ -190,7 +205,9 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
                   r_h_au: float | None = None, straylight_order: int = 1,
                   threads: int | None = None, quicklook_max_side: int = 1024,
                   expand_binned: str | None = "bilinear", observation_id: str | None = None,
-                  colour_filters: Collection[str] = FILTER_ORDER) -> dict[str, Any]:
+                  colour_filters: Collection[str] = FILTER_ORDER,
+                  sclk: str | Path = DEFAULT_SCLK, lsk: str | Path = DEFAULT_LSK
+                  ) -> dict[str, Any]:
     """Calibrate every colour framelet of the observation listed in the level-0 stage JSON.
 
     ``plan_json`` is the command plan of the validate stage. ``observation_id`` (the rule's
@@ -200,7 +217,8 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
     ``calibration_dir`` is the version directory (or its parent with ``calibration_version``);
     r_h comes from the ISD in ``geometry_dir`` (``<observation id>.json``), else ``r_h_au``.
     2 x 2 binned windows are expanded to full resolution with ``expand_binned`` ("bilinear" as
-    the Bern level-1b files, "replicate", or None to keep them binned).
+    the Bern level-1b files, "replicate", or None to keep them binned). ``sclk``/``lsk``: the
+    clock kernels that time the exposures for the quick-looks' geometric placement.
     Returns (and writes to ``stage_json``) the stage JSON.
     """
     l0 = read_json(level0_json)
@@ -309,9 +327,10 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
         swaths.setdefault(swath_key, {})[seq] = iof
         products.append(entry)
     files = file_count_check("level1_products", packets, out, colour_filters)
-    ql, ql_order = write_quicklooks(quicklook_dir, plan, swaths, colour_filters,
-                                    quicklook_max_side, geometry_dir,
-                                    workers=max(1, threads or 1))
+    ql, ql_order, ql_layout = write_quicklooks(
+        quicklook_dir, plan, swaths, colour_filters, quicklook_max_side, geometry_dir,
+        workers=max(1, threads or 1), windows=_camera_windows(records, swaths), sclk=sclk,
+        lsk=lsk)
     expected_ql = [f"{observation_id_string(im.uid)}_{f}.jpg" for im in plan.images
                    for f in sorted({w.filter for w in im.windows} & set(colour_filters))]
     ql_check = {"stage": "quicklooks", "expected": len(expected_ql), "produced": len(ql),
@@ -342,6 +361,7 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
         "stray_files": stray_files(out, written),
         "quicklooks": ql,
         "quicklook_order": ql_order,
+        "quicklook_layout": ql_layout,
         "products": products,
         "problems": problems,
     }

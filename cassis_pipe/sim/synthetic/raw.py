@@ -38,14 +38,17 @@ def synthetic_hk(start_s: float, seconds: int) -> bytes:
 
 
 def write_synthetic_raw(out: str | Path, *, num_exp: int = 3, version: str = "synth-v1",
-                        drop: Collection[Key] = (), seed: int = 0) -> Observation:
+                        drop: Collection[Key] = (), seed: int = 0,
+                        uid: int = 272536398) -> Observation:
     """Write ``out/tc.bin``, ``out/science.bin`` (without the frames of ``drop`` framelets),
     ``out/hk.bin`` (nominal, from 5 s before to 5 s after the exposures) and
     ``out/calibration/<version>/`` (bias 100 DN, flat 1, no bad pixels). Returns the
-    observation (true DN per framelet in ``.dn``)."""
+    observation (true DN per framelet in ``.dn``); ``uid`` names the observation (default
+    272536398 = MY34_002002_211_2)."""
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
-    obs = build_observation(table=make_table(num_exp=num_exp), max_frame_data=512, seed=seed)
+    obs = build_observation(uid=uid, table=make_table(num_exp=num_exp), max_frame_data=512,
+                            seed=seed)
     dropped = set(drop)
     (d / "tc.bin").write_bytes(obs.tc)
     (d / "science.bin").write_bytes(b"".join(b for k, _, b in obs.frames if k not in dropped))
