@@ -10,13 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from cassis_pipe.level0.hk_check import check_hk, find_gaps, hk_seconds, load_limits
+from cassis_pipe.level0.plan import plan_from_tc
 from cassis_pipe.sim.synthetic.level0 import build_observation
 from cassis_pipe.sim.synthetic.raw import synthetic_hk
 from cassis_pipe.stages._level1 import report_missing
 from cassis_pipe.stages.hk import run_hk
-from cassis_pipe.stages.quicklook import placed_swath, swath
+from cassis_pipe.stages.quicklook import NO_GEOMETRY, placed_swath, swath, write_quicklooks
 from cassis_pipe.stages.snake import console_lines
 from cassis_pipe.stages.validate import run_validate
 from cassis_pipe.telemetry.hk import encode_hk, read_hk_stream
@@ -176,3 +178,13 @@ def test_placed_swath_keeps_each_framelets_defects_and_gaps() -> None:
     out = placed_swath(frames, pos)
     gap = np.flatnonzero(np.isnan(out).all(axis=1))
     assert gap.tolist() == list(range(135, 165))
+
+
+def test_quicklook_without_geometry_keeps_stacking_and_says_so(tmp_path: Path) -> None:
+    plan = plan_from_tc(build_observation().tc)
+    uid = plan.images[0].uid
+    frames = {k: np.full((40, 64), 0.1 * (k + 1), np.float32) for k in range(3)}
+    names, orders, layout = write_quicklooks(tmp_path, plan, {(uid, "PAN"): frames}, ["PAN"])
+    assert names == ["MY34_002002_211_2_PAN.jpg"] and layout == {}
+    assert orders == {"MY34_002002_211_2": NO_GEOMETRY} and "overlaps duplicated" in NO_GEOMETRY
+    assert Image.open(tmp_path / names[0]).size == (64, 120)
