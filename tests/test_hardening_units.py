@@ -16,8 +16,10 @@ from cassis_pipe.level0.hk_check import check_hk, find_gaps, hk_seconds, load_li
 from cassis_pipe.level0.plan import plan_from_tc
 from cassis_pipe.sim.synthetic.level0 import build_observation
 from cassis_pipe.sim.synthetic.raw import synthetic_hk
+from cassis_pipe.stages._io import no_science_cause
 from cassis_pipe.stages._level1 import report_missing
 from cassis_pipe.stages.hk import run_hk
+from cassis_pipe.stages.level0 import run_level0
 from cassis_pipe.stages.quicklook import NO_GEOMETRY, placed_swath, swath, write_quicklooks
 from cassis_pipe.stages.snake import console_lines
 from cassis_pipe.stages.validate import run_validate
@@ -188,3 +190,17 @@ def test_quicklook_without_geometry_keeps_stacking_and_says_so(tmp_path: Path) -
     assert names == ["MY34_002002_211_2_PAN.jpg"] and layout == {}
     assert orders == {"MY34_002002_211_2": NO_GEOMETRY} and "overlaps duplicated" in NO_GEOMETRY
     assert Image.open(tmp_path / names[0]).size == (64, 120)
+
+
+def test_random_science_says_it_holds_no_science_frame(tmp_path: Path) -> None:
+    k = Path(__file__).parent / "data" / "kernels"
+    (tmp_path / "tc.bin").write_bytes(build_observation().tc)
+    (tmp_path / "science.bin").write_bytes(np.random.default_rng(5).bytes(5000))
+    run_validate(tmp_path / "science.bin", tmp_path / "tc.bin", tmp_path / "v")
+    l0 = run_level0(tmp_path / "science.bin", tmp_path / "v" / "plan.json", tmp_path / "l0",
+                    tmp_path / "level0.json", sclk=k / "em16_tgo_step_20190823.tsc",
+                    lsk=k / "naif0012.tls")
+    assert no_science_cause("MY34_002002_211_2", l0) == (
+        "0 of 18 expected framelets received; science.bin (5000 bytes) holds no valid "
+        "science frame")
+    assert "level0_products: 0 of 18 expected" in l0["problems"][0]
