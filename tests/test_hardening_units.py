@@ -95,6 +95,13 @@ def test_hk_stage_without_hk_bin_reports_it(tmp_path: Path) -> None:
     st = run_hk(garbage, tmp_path / "hk.json", observation_id="MY34_002002_211_2")
     assert not st["ok"] and st["frames"]["valid"] == 0 and st["rejects"]["bytes"] == 1024
     assert json.loads((tmp_path / "hk.json").read_text()) == st
+    k = Path(__file__).parent / "data" / "kernels"
+    hk = tmp_path / "gap.bin"
+    hk.write_bytes(synthetic_hk(T0, 3) + synthetic_hk(T0 + 10, 3))
+    st = run_hk(hk, tmp_path / "hk.json", observation_id="MY34_002002_211_2",
+                sclk=k / "em16_tgo_step_20190823.tsc", lsk=k / "naif0012.tls")
+    (gap,) = st["time"]["gaps"]
+    assert gap["to_utc"] > gap["from_utc"] > st["time"]["first_utc"]
 
 
 @pytest.mark.parametrize("cut", [70, 100, 127])

@@ -9,6 +9,8 @@ rule hk:
         stage=f"{RESULTS}/{{obs}}/hk/hk.json",
     params:
         gap_threshold_s=HK["gap_threshold_s"],
+        sclk=SCLK,
+        lsk=LSK,
     log:
         f"{LOGS}/{{obs}}/hk.log",
     benchmark:
