@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cassis_pipe.instrument.constants import FILTER_ORDER
@@ -175,3 +176,69 @@ def test_binned_window_decoded_and_expanded(faulty: Path) -> None:
         xml = (res / "level1" / "framelets" / f"{p['product']}.xml").read_text()
         assert "<elements>256</elements>" in xml and "<elements>512</elements>" in xml
         assert "binned_expansion" in xml
+
+
+def test_faulty_framelets_named_in_strips_mosaics_and_summary(faulty: Path) -> None:
+    """Issue 11 item 4: the plan's colour framelets without a level-1 product are named (not
+    only counted) in stitch.json, map.json and summary.txt."""
+    raw, res = _paths(faulty)
+    packets = predict_packets(plan_from_tc((raw / "tc.bin").read_bytes()))
+    colour = {p.key: p.filter for p in packets if p.filter in FILTER_ORDER}
+    lost = sorted(set(colour) - set(keys_on_disk(res / "level1" / "framelets")))
+    assert lost
+    named = [{"uid": k[0], "window": k[1], "sequence": k[2], "filter": colour[k]} for k in lost]
+    for stage in (res / "level1c" / "stitch.json", res / "level2" / "map.json"):
+        st = json.loads(stage.read_text())
+        got = sorted((m["uid"], m["window"], m["sequence"]) for m in st["missing_framelets"])
+        assert got == lost and not st["ok"], stage.name
+        assert any(f"{len(lost)} framelet(s) of the command plan not in the" in p
+                   for p in st["problems"])
+    stitch = json.loads((res / "level1c" / "stitch.json").read_text())
+    for n in named:
+        assert n in stitch["filters"][n["filter"]]["missing_framelets"]
+    text = (res / "summary.txt").read_text()
+    line = next(ln for ln in text.splitlines() if "so in no level-1c strip" in ln)
+    for n in named:
+        assert f"{n['filter']} {n['uid']}/{n['window']}/{n['sequence']}" in line
+
+
+def _best_row(block: np.ndarray, strip: np.ndarray) -> int:
+    """Strip line where ``block`` (lines x samples) correlates best (mean removed)."""
+    b = block - block.mean()
+    scores = []
+    for r in range(strip.shape[0] - block.shape[0] + 1):
+        a = strip[r:r + block.shape[0], :block.shape[1]]
+        if not np.isfinite(a).all():
+            scores.append(-1.0)
+            continue
+        a = a - a.mean()
+        scores.append(float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum())))
+    return int(np.argmax(scores))
+
+
+def test_quicklook_shows_the_swath_once(clean: Path) -> None:
+    """Issue 11 item 8: with geometry the level-1 quick-look is as long as the swath (the
+    stitched strip), not 3 x 280 framelet lines, and every 40-line block of it is found in the
+    strip at its own line: no ground feature appears twice."""
+    from PIL import Image
+
+    from cassis_pipe.products.pds4 import read_product
+    from cassis_pipe.stages.quicklook import PLACED
+
+    _, res = _paths(clean)
+    cal = json.loads((res / "level1" / "calibrate.json").read_text())
+    l0 = json.loads((res / "level0" / "level0.json").read_text())
+    assert cal["quicklook_order"] == {OBS: PLACED}
+    for f in FILTER_ORDER:
+        name = f"{OBS}_{f}.jpg"
+        ql = np.asarray(Image.open(res / "level1" / "quicklook" / name).convert("L"), float)
+        assert list(ql.shape) == cal["quicklook_layout"][name]["swath_shape"]
+        (strip_xml,) = (res / "level1c" / "strips").glob(f"*-{f.lower()}-*-sti.xml")
+        strip = read_product(strip_xml).astype(float)
+        strip[strip < -1e30] = np.nan
+        rows = next(p["shape"][0] for p in l0["products"] if p["filter"] == f)
+        assert abs(ql.shape[0] - strip.shape[0]) <= 2, (f, ql.shape, strip.shape)
+        assert ql.shape[0] <= 3 * rows - 40  # stacked whole, the framelets are 3 x rows
+        for r0 in range(0, ql.shape[0] - 40, 40):
+            found = _best_row(ql[r0:r0 + 40, 8:-8], strip[:, 8:-8])
+            assert abs(found - r0) <= 2, (f, r0, found)

@@ -164,7 +164,8 @@ def plan_summary(plan: CommandPlan, packets: list[PseudoPacket]) -> dict[str, An
     return {"images": len(plan.images), "uids": [im.uid for im in plan.images],
             "expected_framelets": len(packets), "expected_per_filter": dict(sorted(
                 per_filter.items())), "tc_commands": plan.n_commands,
-            "tc_rejects": len(plan.tc_rejects), "plan_issues": list(plan.issues)}
+            "tc_rejects": len(plan.tc_rejects), "truncated": plan_truncation(plan),
+            "plan_issues": list(plan.issues)}
 
 
 def read_plan(path: str | Path) -> CommandPlan:
@@ -185,3 +186,75 @@ def check_observation(observation_id: str, uids: Iterable[int], source: str) -> 
     if found and observation_id not in found:
         raise PipelineError(f"observation id mismatch: the sheet's {observation_id} is not in "
                             f"{source}, which holds {', '.join(found)}")
+
+
+def framelet_list(items: Iterable[dict[str, Any]], limit: int = 4) -> str:
+    """``BLU 272536398/3/1, ...`` (filter uid/window/sequence) of stage-check items."""
+    items = list(items)
+    names = [f"{it['filter'] + ' ' if it.get('filter') else ''}{it['uid']}/{it['window']}/"
+             f"{it['sequence']}" for it in items[:limit]]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(names) + more
+
+
+def check_problems(checks: Iterable[dict[str, Any]]) -> list[str]:
+    """One line per file-count check that does not match its plan (``stage_check`` dicts):
+    what was produced of what was expected, and the framelets missing, unexpected, repeated."""
+    out = []
+    for c in checks:
+        if c.get("ok", True) or "expected" not in c:
+            continue
+        got = c["expected"] - len(c.get("missing", []))
+        parts = [f"{c['stage']}: {got} of {c['expected']} expected"]
+        for what in ("missing", "unexpected", "repeated"):
+            items = c.get(what) or []
+            if items and isinstance(items[0], dict):
+                parts.append(f"{what} {framelet_list(items)}")
+            elif items:
+                parts.append(f"{what} {', '.join(map(str, items[:4]))}")
+        out.append("; ".join(parts))
+    return out
+
+
+def plan_truncation(plan: CommandPlan) -> str | None:
+    """``command plan truncated at byte N ...`` when tc.bin ends inside a TC frame (the
+    stream reader's final "truncated frame" reject), else None."""
+    cut = [r for r in plan.tc_rejects if r.reason == "truncated frame"]
+    if not cut:
+        return None
+    return (f"command plan truncated at byte {cut[-1].offset}: tc.bin ends {cut[-1].length} "
+            f"byte(s) into a 64-byte TC frame, the commands after it are lost")
+
+
+def no_science_cause(observation_id: str, level0: dict[str, Any]) -> str:
+    """Why an observation has no valid science data, from its level-0 stage JSON: framelets
+    received of those expected, framelets of other observations, what science.bin held."""
+    checks = {c.get("stage"): c for c in level0.get("file_counts", {}).get("stages", [])}
+    rec = checks.get("received", {})
+    expected = int(rec.get("expected", 0))
+    parts = [f"{expected - len(rec.get('missing', []))} of {expected} expected framelets "
+             "received"]
+    foreign: dict[str, int] = {}
+    for it in rec.get("unexpected", []):
+        other = str(uid_to_observation_id(int(it["uid"])))
+        foreign[other] = foreign.get(other, 0) + 1
+    own = foreign.pop(observation_id, 0)
+    if own:
+        parts.append(f"{own} framelet(s) of {observation_id} not in the command plan")
+    parts += [f"{n} framelet(s) of another observation ({o})" for o, n in sorted(foreign.items())]
+    counts = level0.get("validation_counts", {})
+    science = next((i for i in level0.get("inputs", []) if i.get("file") != "plan.json"), {})
+    if science.get("bytes") == 0:
+        parts.append(f"{science.get('file', 'science.bin')} is empty")
+    elif counts.get("frames") == 0:
+        parts.append(f"{science.get('file', 'science.bin')} ({science.get('bytes')} bytes) "
+                     "holds no valid science frame")
+    failed = [p for p in level0.get("not_produced", []) if p.get("status") != "unexpected"
+              and str(uid_to_observation_id(int(p["uid"]))) == observation_id]
+    if failed:
+        parts.append(f"{len(failed)} framelet(s) received but not decoded "
+                     f"({', '.join(sorted({str(p.get('status')) for p in failed}))})")
+    if expected == 0:
+        cut = level0.get("plan", {}).get("truncated")
+        parts.append("the command plan expects no framelet" + (f" ({cut})" if cut else ""))
+    return "; ".join(parts)

@@ -18,7 +18,13 @@ from cassis_pipe.instrument.constants import DEFAULT_LSK, DEFAULT_SCLK
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.model import Framelet, valid
 from cassis_pipe.products.pds4 import read_product
-from cassis_pipe.stages._io import PipelineError, check_observation, read_json
+from cassis_pipe.stages._io import (
+    PipelineError,
+    check_observation,
+    framelet_list,
+    no_science_cause,
+    read_json,
+)
 from cassis_pipe.stages.records import Level0Record, Level1Record
 from cassis_pipe.telemetry.timecode import timecode_to_et
 
@@ -58,10 +64,9 @@ def level1_records(observation_id: str, level0_json: str | Path, calibrate_json:
     pairs = [(r, p) for r, p in pairs if r.observation_id == observation_id]
     if not pairs:
         raise PipelineError(
-            f"observation {observation_id} has no valid science data: level 0 produced "
-            f"{len(recs0)} framelet(s), {len(l0.get('not_produced', []))} not produced; "
-            f"calibration produced {len(recs1)}, {len(cal.get('not_produced', []))} not "
-            f"produced (see its summary.txt)")
+            f"observation {observation_id} has no valid science data: "
+            f"{no_science_cause(observation_id, l0)}; level 0 produced {len(recs0)} "
+            f"framelet(s), calibration {len(recs1)} (see its summary.txt)")
     return pairs
 
 
@@ -87,6 +92,7 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
     starts = sorted(_utc(r.start_utc) for r, _ in recs if r.start_utc)
     t_exp = float(recs[0][0].t_exp_s or 0.0)
     info = {"observation_id": observation_id, "uid": recs[0][0].uid,
+            "missing_framelets": missing_framelets(calibrate_json),
             "start_utc": _iso(starts[0]),
             "stop_utc": _iso(starts[-1] + timedelta(seconds=t_exp)),
             "t_exp_s": t_exp or None,
@@ -94,6 +100,35 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
             "input_lids": [f"urn:esa:psa:em16_tgo_cas:data_calibrated:{p.product.lower()}"
                            for _, p in recs]}
     return out, info
+
+
+def missing_framelets(calibrate_json: str | Path) -> list[dict[str, Any]]:
+    """Colour framelets of the command plan without a level-1 product (the calibrate stage's
+    ``level1_products`` check: uid, window, sequence, filter): they reach no level-1c strip
+    and no level-2 mosaic."""
+    for c in read_json(calibrate_json).get("file_counts", {}).get("stages", []):
+        if c.get("stage") == "level1_products":
+            return [dict(m) for m in c.get("missing", [])]
+    return []
+
+
+def report_missing(stage: dict[str, Any], missing: list[dict[str, Any]], where: str) -> None:
+    """Name, in a level-2 stage JSON, the plan's framelets that did not reach ``where``
+    (``missing_framelets``, per filter under ``filters`` when present, one ``problems``
+    line); a missing framelet makes the stage not ok."""
+    stage["missing_framelets"] = missing
+    for name, f in (stage.get("filters") or {}).items():
+        if isinstance(f, dict):
+            f["missing_framelets"] = [m for m in missing if m.get("filter") == name]
+    problems = list(stage.get("problems", []))
+    if missing:
+        problems.append(f"{len(missing)} framelet(s) of the command plan not in the {where}: "
+                        f"{framelet_list(missing, 8)}")
+    missing_filters = (stage.get("counts") or {}).get("missing") or []
+    if missing_filters and isinstance(missing_filters[0], str):
+        problems.append(f"missing {where} output(s): {', '.join(missing_filters[:6])}")
+    stage["problems"] = problems
+    stage["ok"] = bool(stage.get("ok")) and not problems
 
 
 def register_framelets(framelets: Sequence[Framelet]) -> list[Framelet]:

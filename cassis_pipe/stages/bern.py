@@ -195,7 +195,9 @@ def assemble_directory(in_dir: str | Path, out_dir: str | Path,
             fr = read_bern_framelet(p)
             obs = observation_id_string(int(fr.label.uid or 0))
         except (BernInputError, ValueError) as exc:
-            rejected.append({"file": p.name, "reason": str(exc)})
+            # the reason without the file's path (no absolute path in a stage JSON)
+            reason = str(exc).replace(f"{p}: ", "").replace(f"{p.name}: ", "")
+            rejected.append({"file": p.name, "reason": reason})
             continue
         if observation_id is not None and obs != observation_id:
             rejected.append({"file": p.name, "reason": f"framelet of observation {obs}"})
@@ -228,7 +230,10 @@ def assemble_directory(in_dir: str | Path, out_dir: str | Path,
             "rejected": rejected, "exposures": exposures,
             "counts": {"expected": len(expected), "produced": len(expected) - len(missing),
                        "missing": missing},
-            "ok": not missing and not rejected}
+            "ok": not missing and not rejected,
+            "problems": [f"{r['file']} refused: {r['reason']}" for r in rejected]
+            + ([f"{len(missing)} assembled file(s) missing: {', '.join(missing[:4])}"]
+               if missing else [])}
 
 
 def run_bern(in_dir: str | Path, out_dir: str | Path, stage_json: str | Path,

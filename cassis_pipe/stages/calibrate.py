@@ -29,7 +29,7 @@ from cassis_pipe.calibrate import straylight_from_controls as fit_controls
 from cassis_pipe.calibrate.calfiles import CalibrationFileError
 from cassis_pipe.calibrate.pipeline import WindowFields, window_fields
 from cassis_pipe.geometry.isd import read_isd
-from cassis_pipe.instrument.constants import AU_KM, FILTER_ORDER
+from cassis_pipe.instrument.constants import AU_KM, DEFAULT_LSK, DEFAULT_SCLK, FILTER_ORDER
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.labels.ids import observation_id_string
 from cassis_pipe.level0.pseudo import predict_packets
@@ -45,9 +45,12 @@ from cassis_pipe.products.pds4 import read_product, write_product
 from cassis_pipe.stages._io import (
     PipelineError,
     check_observation,
+    check_problems,
     file_count_check,
+    framelet_list,
     iso_utc,
     key_dict,
+    no_science_cause,
     parse_utc,
     product_name,
     read_json,
@@ -120,6 +123,20 @@ def _meta(rec: dict[str, Any], stats: dict[str, Any], stem: str, calset: CalSet,
             calibration_files=cal_files, parameters=params, input_products=(raw_lid,)))
 
 
+def _camera_windows(records: list[Level0Record],
+                    swaths: dict[tuple[int, str], dict[int, np.ndarray]]
+                    ) -> dict[tuple[int, str], Window]:
+    """Detector window of each (uid, filter) swath, binned as its level-1 images are."""
+    out: dict[tuple[int, str], Window] = {}
+    for r in records:
+        key = (r.uid, r.filter)
+        if key in swaths and key not in out and r.detector_window is not None:
+            shape = next(iter(swaths[key].values())).shape
+            w = r.detector_window
+            out[key] = w.window(r.filter, 1 if shape == (w.rows, w.cols) else r.bin_factor)
+    return out
+
+
 def _group(products: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[str, Any]]]:
     groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for rec in products:
@@ -188,7 +205,9 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
                   r_h_au: float | None = None, straylight_order: int = 1,
                   threads: int | None = None, quicklook_max_side: int = 1024,
                   expand_binned: str | None = "bilinear", observation_id: str | None = None,
-                  colour_filters: Collection[str] = FILTER_ORDER) -> dict[str, Any]:
+                  colour_filters: Collection[str] = FILTER_ORDER,
+                  sclk: str | Path = DEFAULT_SCLK, lsk: str | Path = DEFAULT_LSK
+                  ) -> dict[str, Any]:
     """Calibrate every colour framelet of the observation listed in the level-0 stage JSON.
 
     ``plan_json`` is the command plan of the validate stage. ``observation_id`` (the rule's
@@ -198,7 +217,8 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
     ``calibration_dir`` is the version directory (or its parent with ``calibration_version``);
     r_h comes from the ISD in ``geometry_dir`` (``<observation id>.json``), else ``r_h_au``.
     2 x 2 binned windows are expanded to full resolution with ``expand_binned`` ("bilinear" as
-    the Bern level-1b files, "replicate", or None to keep them binned).
+    the Bern level-1b files, "replicate", or None to keep them binned). ``sclk``/``lsk``: the
+    clock kernels that time the exposures for the quick-looks' geometric placement.
     Returns (and writes to ``stage_json``) the stage JSON.
     """
     l0 = read_json(level0_json)
@@ -307,18 +327,26 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
         swaths.setdefault(swath_key, {})[seq] = iof
         products.append(entry)
     files = file_count_check("level1_products", packets, out, colour_filters)
-    ql, ql_order = write_quicklooks(quicklook_dir, plan, swaths, colour_filters,
-                                    quicklook_max_side, geometry_dir,
-                                    workers=max(1, threads or 1))
+    ql, ql_order, ql_layout = write_quicklooks(
+        quicklook_dir, plan, swaths, colour_filters, quicklook_max_side, geometry_dir,
+        workers=max(1, threads or 1), windows=_camera_windows(records, swaths), sclk=sclk,
+        lsk=lsk)
     expected_ql = [f"{observation_id_string(im.uid)}_{f}.jpg" for im in plan.images
                    for f in sorted({w.filter for w in im.windows} & set(colour_filters))]
     ql_check = {"stage": "quicklooks", "expected": len(expected_ql), "produced": len(ql),
                 "missing": sorted(set(expected_ql) - set(ql)), "ok": set(ql) == set(expected_ql)}
     saturation = [{k: p[k] for k in ("uid", "window", "sequence", "filter", "saturated_px")}
                   for p in products if p["saturated_px"]]
+    problems = check_problems([files, ql_check])
+    if not_produced:
+        problems.append(f"{len(not_produced)} framelet(s) not calibrated: "
+                        f"{framelet_list(not_produced)} ({not_produced[0].get('error')})")
+    if not products:
+        problems.insert(0, f"observation {observation_id or 'of the plan'} has no valid science "
+                           f"data: {no_science_cause(str(observation_id), l0)}")
     stage = {
         "stage": "calibrate",
-        "ok": bool(files["ok"] and ql_check["ok"] and not not_produced),
+        "ok": bool(files["ok"] and ql_check["ok"] and not problems),
         "calibration": {"version": calset.version, "files": list(cal_files),
                         "defaults_used": list(calset.defaults_used)},
         "heliocentric_au": {str(k): v for k, v in sorted(rh.items())},
@@ -333,7 +361,9 @@ def run_calibrate(level0_json: str | Path, level0_dir: str | Path, plan_json: st
         "stray_files": stray_files(out, written),
         "quicklooks": ql,
         "quicklook_order": ql_order,
+        "quicklook_layout": ql_layout,
         "products": products,
+        "problems": problems,
     }
     write_json(stage_json, stage)
     return stage

@@ -22,7 +22,9 @@ from cassis_pipe.products.metadata import ProcessingRecord, ProductMeta
 from cassis_pipe.products.pds4 import write_product
 from cassis_pipe.stages._io import (
     check_observation,
+    check_problems,
     file_count_check,
+    framelet_list,
     input_info,
     iso_utc,
     key_dict,
@@ -162,18 +164,25 @@ def run_level0(science_path: str | Path, plan_json: str | Path, products_dir: st
     incomplete = [{**key_dict(k), "status": f.status,
                    "missing_bytes": [list(r) for r in (f.missing or ())]}
                   for k, f in reassembled.items() if f.status != COMPLETE]
+    problems = check_problems([files])
+    if not_produced:
+        problems.append(f"{len(not_produced)} framelet(s) not produced: "
+                        f"{framelet_list(not_produced)} "
+                        f"({', '.join(sorted({str(p['status']) for p in not_produced}))})")
     stage = {
         "stage": "level0",
         "inputs": [input_info(science_path, science), input_info(plan_json, read_input(plan_json))],
         "ok": bool(counts["ok"] and not not_produced),
         "plan": plan_summary(res.plan, res.packets),
         "validation_ok": res.validation.ok,
+        "validation_counts": res.validation.counts(),
         "file_counts": counts,
         "reassembly": {"framelets": len(reassembled), "not_complete": incomplete},
         "decompression": res.as_dict()["decompression"],
         "not_produced": not_produced,
         "stray_files": stray_files(out, written),
         "products": products,
+        "problems": problems,
     }
     write_json(stage_json, stage)
     return stage

@@ -43,6 +43,7 @@ from cassis_pipe.products.pds4 import write_product
 from cassis_pipe.products.png import png_from_scanlines
 from cassis_pipe.register.quality import band_misregistration, largest_measured
 from cassis_pipe.stages._io import read_json, write_json
+from cassis_pipe.stages._level1 import report_missing
 
 #: Map scale of the CaSSIS derived products (m/pixel).
 PIXEL_M = 4.0
@@ -286,5 +287,6 @@ def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str 
     stage["band_misregistration_px"] = {
         "reference": "PAN", "bands": mis,
         "max": largest_measured(mis.values(), lambda v: v["magnitude"])}
+    report_missing(stage, info.get("missing_framelets", []), "mosaics")
     write_json(stage_json, stage)
     return stage

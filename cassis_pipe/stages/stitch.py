@@ -27,7 +27,7 @@ from cassis_pipe.products.metadata import (
 from cassis_pipe.products.pds4 import write_product
 from cassis_pipe.register.stitch import filter_offsets, stitch_framelets
 from cassis_pipe.stages._io import read_json, write_json
-from cassis_pipe.stages._level1 import register_framelets
+from cassis_pipe.stages._level1 import register_framelets, report_missing
 
 
 def stitched_name(start_utc: str, stop_utc: str, filter_name: str, uid: int) -> str:
@@ -121,5 +121,6 @@ def run_stitch(framelets: list[Framelet], info: dict[str, Any], rotation_json: s
     offset = float(read_json(rotation_json)["offset_deg"])
     stage = stitch_stage(framelets, info["observation_id"], info["uid"], offset, out_dir,
                          start_utc=info["start_utc"], stop_utc=info["stop_utc"])
+    report_missing(stage, info.get("missing_framelets", []), "strips")
     write_json(stage_json, stage)
     return stage

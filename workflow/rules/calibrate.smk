@@ -24,6 +24,8 @@ rule calibrate:
         straylight_order=CALIB["straylight_order"],
         quicklook_max_side=CALIB["quicklook_max_side"],
         expand_binned=EXPAND_BINNED,
+        sclk=SCLK,
+        lsk=LSK,
     log:
         f"{LOGS}/{{obs}}/calibrate.log",
     benchmark:

@@ -73,6 +73,7 @@ CALIB = config["calibration"]
 EXPAND_BINNED = None if CALIB["expand_binned"] == "none" else CALIB["expand_binned"]
 LEVEL2 = config["level2"]
 ARCHIVE = config["archive"]
+HK = config["hk"]
 
 for _obs in SIMULATED:
     if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):
@@ -102,6 +103,15 @@ def raw_science(wildcards):
 
 def raw_tc(wildcards):
     return f"{raw_dir(wildcards.obs)}/tc.bin"
+
+
+def raw_hk(wildcards):
+    """hk.bin of an observation: always for simulated rows (the simulation writes it), else if
+    it exists (its absence is reported by rule hk, not fatal)."""
+    path = Path(raw_dir(wildcards.obs), "hk.bin")
+    if OBSERVATIONS[wildcards.obs]["simulate"] or path.is_file():
+        return str(path)
+    return []
 
 
 def geometry_source(wildcards):

@@ -8,6 +8,7 @@ rule summary:
         validation_txt=rules.validate.output.text,
         level0=rules.level0.output.stage,
         calibrate=rules.calibrate.output.stage,
+        hk=rules.hk.output.stage,
     output:
         json=f"{RESULTS}/{{obs}}/summary.json",
         txt=report(

@@ -13,4 +13,4 @@ with stage_run(sm) as ctx:
         observation_id=sm.wildcards.obs, geometry_dir=Path(isd).parent if isd else None,
         r_h_au=sm.params.heliocentric_au, straylight_order=sm.params.straylight_order,
         threads=ctx["threads"], quicklook_max_side=sm.params.quicklook_max_side,
-        expand_binned=sm.params.expand_binned)
+        expand_binned=sm.params.expand_binned, sclk=sm.params.sclk, lsk=sm.params.lsk)

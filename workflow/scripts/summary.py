@@ -7,4 +7,4 @@ sm = snakemake  # noqa: F821 - injected by Snakemake
 with stage_run(sm) as ctx:
     ctx["stage"] = run_summary(sm.wildcards.obs, sm.input.validate, sm.input.validation,
                                sm.input.validation_txt, sm.input.level0, sm.input.calibrate,
-                               sm.output.json, sm.output.txt)
+                               sm.output.json, sm.output.txt, hk_json=sm.input.hk)
