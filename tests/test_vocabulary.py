@@ -50,7 +50,7 @@ KNOWN_TWIN_MODULES = {
     "targets.py": {"stages/targets.py", "archive/targets.py", "commands/targets.py"},
     "deliver.py": {"commands/deliver.py", "archive/deliver.py"},
     "downlink.py": {"commands/downlink.py", "sim/downlink.py"},
-    "hk.py": {"commands/hk.py", "telemetry/hk.py"},
+    "hk.py": {"commands/hk.py", "stages/hk.py", "telemetry/hk.py"},
     # the settings of the simulator and of the archive tools
     "config.py": {"sim/config.py", "archive/config.py"},
     # text-kernel parser (instrument) and the simulator's SPK/CK writer
