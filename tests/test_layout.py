@@ -37,7 +37,7 @@ def test_one_name_per_stage(rule: str) -> None:
     assert f"from cassis_pipe.stages.{rule} import" in script
     module = (REPO / "cassis_pipe" / "stages" / f"{rule}.py").read_text()
     assert f'"stage": "{rule}"' in module
-    assert f"logs" not in module                      # logs belong to the rule, not the stage
+    assert "logs" not in module                      # logs belong to the rule, not the stage
     assert re.search(rf'{{LOGS}}/{{{{obs}}}}/{rule}\.log"|{{LOGS}}/{rule}\.log"', body), rule
 
 

@@ -274,6 +274,18 @@ def map_observation(framelets: Sequence[Framelet], observation_id: str,
     return stage, grid, mosaics
 
 
+def composite_pixels(mosaics: dict[str, np.ndarray], combos: Sequence[str]) -> dict[str, int]:
+    """Map pixels with every band of each composite valid (the opaque pixels of its PNG)."""
+    out = {}
+    for c in combos:
+        ok = np.ones(next(iter(mosaics.values())).shape, bool)
+        for b in COMPOSITES[c]:
+            if b is not None:
+                ok &= np.isfinite(mosaics[b])
+        out[c] = int(ok.sum())
+    return out
+
+
 def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str | Path,
             out_dir: str | Path, stage_json: str | Path, *, pixel_m: float = 4.0,
             expected_filters: tuple[str, ...] = FILTER_ORDER,
@@ -289,6 +301,11 @@ def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str 
                                   input_lids=info.get("input_lids", ()),
                                   preview_dir=preview_dir,
                                   kernels=info.get("kernels", ()))
+    stage["composite_pixels"] = composite_pixels(mosaics, stage["composites"])
+    if stage["composites"] and not any(stage["composite_pixels"].values()):
+        stage["composite_note"] = ("no map pixel has every band of a composite: the filters "
+                                   "of one exposure see different ground; colour needs "
+                                   "overlapping exposures (composites written, transparent)")
     mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
     stage["band_misregistration_px"] = {
         "reference": "PAN", "bands": mis,

@@ -257,4 +257,4 @@ def rotation_stages(wildcards):
 
 def geometry_provider(wildcards):
     """The observation's geometry provider (sheet column geometry, resolved)."""
-    return OBSERVATIONS[wildcards.obs]["geometry"]
+    return SHEET[wildcards.obs]["geometry"]
