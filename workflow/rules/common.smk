@@ -127,7 +127,7 @@ def kernel_files(obs):
     meta = meta_kernel(obs)
     if not Path(meta).is_file():
         return [meta]
-    return [meta] + [str(p) for p in expand_kernels([meta]) if str(p) != meta]
+    return [str(p) for p in expand_kernels([meta])]
 
 
 def geometry_inputs(wildcards):
