@@ -131,7 +131,7 @@ def kernel_files(obs):
 
 
 def geometry_inputs(wildcards):
-    """Inputs of rule geometry by provider: file = the ISD file in the raw directory; spice =
+    """Inputs of the geometry rule by provider. file = the ISD file in the raw directory; spice =
     the meta-kernel (``source``), every kernel it names (``kernels``) and the exposure times
     (``times``: the command plan of rule validate, or the level-0 records of rule bern)."""
     obs = wildcards.obs
