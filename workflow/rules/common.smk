@@ -7,6 +7,7 @@ from snakemake.utils import validate
 
 from cassis_pipe.geometry.kernels.kernelset import expand_kernels
 from cassis_pipe.labels.ids import OBSERVATION_ID_PATTERN
+from cassis_pipe.sim.kernels import CK_NAME, SPK_NAME, TEXT_KERNELS
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -80,6 +81,8 @@ CALIB = config["calibration"]
 EXPAND_BINNED = None if CALIB["expand_binned"] == "none" else CALIB["expand_binned"]
 LEVEL2 = config["level2"]
 KERNEL_CACHE = config["geometry"]["kernel_cache"]  # from the working directory
+# the kernels rule simulate writes next to its meta-kernel sim.tm (cassis_pipe.sim.kernels)
+SIM_KERNEL_FILES = [*TEXT_KERNELS, SPK_NAME, CK_NAME]
 
 for _obs in SIMULATED:
     if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):
@@ -122,12 +125,13 @@ def meta_kernel(obs):
 
 def kernel_files(obs):
     """Every kernel file the observation's meta-kernel names (nested meta-kernels resolved):
-    declared inputs of rule geometry, so new kernels rerun it and everything downstream. A
-    meta-kernel not written yet (the simulator's, before rule simulate) stands for itself."""
-    meta = meta_kernel(obs)
-    if not Path(meta).is_file():
-        return [meta]
-    return [str(p) for p in expand_kernels([meta])]
+    declared inputs of rule geometry, so new kernels rerun it and everything downstream. For a
+    simulated row: the files rule simulate declares (the same before and after it ran, so the
+    set of inputs does not change between runs)."""
+    row = SHEET[obs]
+    if row["simulate"] and not row.get("kernels"):
+        return [f"{raw_dir(obs)}/kernels/{name}" for name in SIM_KERNEL_FILES]
+    return [str(p) for p in expand_kernels([meta_kernel(obs)])]
 
 
 def geometry_inputs(wildcards):

@@ -10,6 +10,7 @@ rule simulate:
         hk=f"{SIMROOT}/{{obs}}/hk.bin",
         isd=f"{SIMROOT}/{{obs}}/geometry/{{obs}}.json",
         meta_kernel=f"{SIMROOT}/{{obs}}/kernels/sim.tm",
+        kernels=[f"{SIMROOT}/{{obs}}/kernels/{name}" for name in SIM_KERNEL_FILES],
         faults=f"{SIMROOT}/{{obs}}/truth/faults.json",
         truth=f"{SIMROOT}/{{obs}}/truth/truth.json",
         stage=f"{SIMROOT}/{{obs}}/simulate.json",
