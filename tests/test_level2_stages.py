@@ -92,7 +92,9 @@ def test_load_level1_matches_simulation(level1) -> None:
     assert info["observation_id"] == im["observation_id"] and info["uid"] == im["uid"]
     assert len(fr) == 24 and {f.filter for f in fr} == set(WINDOW_COUNTER)
     for f in fr:
-        assert f.camera.et == pytest.approx(im["exposure_et"][f.exposure], abs=1e-4)
+        # image time: exposure start + t_exp / 2 (ISIS convention; the simulator renders there)
+        t_mid = im["exposure_et"][f.exposure] + level1["truth"]["t_exp_s"] / 2
+        assert f.camera.et == pytest.approx(t_mid, abs=1e-5)
         ref = next(g for g in level1["framelets"]
                    if (g.filter, g.exposure) == (f.filter, f.exposure))
         assert f.camera.image_shape() == f.image.shape == ref.image.shape

@@ -81,6 +81,17 @@ def test_simulated_without_faults_zero_rejects(clean: Path) -> None:
     assert len(l1["products"]) == 4 * 3 and len(l1["quicklooks"]) == 4
 
 
+def test_second_run_has_nothing_to_do(clean: Path) -> None:
+    """The simulated row's geometry comes from the simulator's kernels (spice provider); their
+    files are declared by rule simulate, so the set of inputs of rule geometry is the same
+    before and after the simulation and a second run plans nothing."""
+    stage = json.loads((clean / "results" / OBS / "geometry" / "geometry.json").read_text())
+    assert stage["provider"] == "spice" and stage["kernels"][0]["name"] == "sim.tm"
+    assert {k["name"] for k in stage["kernels"]} >= {"sim_tgo.bsp", "sim_tgo.bc"}
+    r = snakemake(clean, "--configfile", "config.yaml", "-n")
+    assert r.returncode == 0 and "Nothing to be done" in r.stdout + r.stderr, r.stdout[-3000:]
+
+
 def test_level0_dn_equal_truth_within_near(clean: Path) -> None:
     raw, res = _paths(clean)
     cmp = compare_level0(raw, res / "level0" / "level0.json", res / "level0" / "framelets")

@@ -55,6 +55,12 @@ class ImagePlan:
     sclk_s: np.ndarray          # exposure start, on-board seconds (N,)
     et: np.ndarray              # exposure start, TDB s past J2000 (N,)
     isd: Isd
+    t_exp_s: float = 0.0        # exposure time (s): the image time is et + t_exp_s / 2
+
+    def image_et(self, k: int) -> float:
+        """Image time of exposure ``k`` (TDB s): mid-exposure, start + t_exp / 2 (the ISIS
+        ``TgoCassisCamera`` convention the SPICE provider follows)."""
+        return float(self.et[k]) + self.t_exp_s / 2.0
 
 
 @dataclass
@@ -227,5 +233,6 @@ def make_plan(cfg: SimConfig, sun_bf: np.ndarray) -> Plan:
                  "exposure_ets": et.tolist(), "exposure_time_s": plan.t_exp_s,
                  "step_exp_us": step_us}
         isd = build_image_isd(cfg, plan, et, a, extra)
-        plan.images.append(ImagePlan(k, uid, obs, a, a + ic.rotation_offset_deg, sclk, et, isd))
+        plan.images.append(ImagePlan(k, uid, obs, a, a + ic.rotation_offset_deg, sclk, et, isd,
+                                     plan.t_exp_s))
     return plan

@@ -24,8 +24,9 @@ from cassis_pipe.sim.scene import render_iof, scene_frame
 
 
 def true_camera(image: ImagePlan, k: int, offset_deg: float) -> FrameCamera:
-    """FrameCamera of exposure ``k`` (detector coordinates) with the true rotation offset."""
-    return FrameCamera.from_isd(image.isd, et=float(image.et[k])).with_rotation_offset(
+    """FrameCamera of exposure ``k`` (detector coordinates) with the true rotation offset, at
+    the image time: mid-exposure (start + t_exp / 2), as the pipeline's cameras are."""
+    return FrameCamera.from_isd(image.isd, et=image.image_et(k)).with_rotation_offset(
         offset_deg)
 
 

@@ -77,7 +77,7 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
     """Level-1 framelets of ``observation_id`` (the rule's wildcard), each with its camera (the
     geometry stage's ISD ``isd_path``, exposure ET from the framelet's time code, commanded
     angle). Returns (framelets, info: observation_id, uid, start/stop UTC, t_exp, commanded
-    angle, input LIDs)."""
+    angle, input LIDs, the SPICE kernels the ISD was built from)."""
     recs = level1_records(observation_id, level0_json, calibrate_json)
     try:
         isd = read_isd(isd_path)
@@ -86,7 +86,8 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
     out = []
     for r, p in sorted(recs, key=lambda rp: (rp[0].sequence, rp[0].window)):
         img = read_product(Path(level1_dir) / f"{p.product}.xml")
-        et = timecode_to_et(bytes.fromhex(r.exposure_timecode), sclk, lsk)
+        # image time: mid-exposure (start + t_exp / 2), the ISIS/ale convention of the ISD
+        et = timecode_to_et(bytes.fromhex(r.exposure_timecode), sclk, lsk) + (r.t_exp_s or 0) / 2
         cam = FrameCamera.from_isd(isd, window=_window(r, img.shape), et=et)
         out.append(Framelet(r.filter, r.sequence, img, cam))
     starts = sorted(_utc(r.start_utc) for r, _ in recs if r.start_utc)
@@ -98,7 +99,8 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
             "t_exp_s": t_exp or None,
             "commanded_angle_deg": recs[0][0].commanded_angle_deg,
             "input_lids": [f"urn:esa:psa:em16_tgo_cas:data_calibrated:{p.product.lower()}"
-                           for _, p in recs]}
+                           for _, p in recs],
+            "kernels": list(isd.cassis.get("kernels", []))}
     return out, info
 
 

@@ -8,7 +8,12 @@
   where no window was read out;
 * :func:`write_assembled` writes that frame as a PDS4 calibrated product whose processing
   record carries the Bern label values (exposure, rotation angle, Sun distance, absolute
-  calibration factor, windows, source products).
+  calibration factor, windows, source products);
+* :func:`write_level1_input` writes every framelet as a PSA-named PDS4 calibrated product with
+  the typed level-0 and level-1 records (:mod:`cassis_pipe.stages.records`) of the level-0 and
+  calibrate stages, so the level-2 rules read a Bern row as any other
+  (:func:`cassis_pipe.stages._level1.load_level1`); the commanded rotation angle is the
+  header's.
 
 The Bern headers' array unit "DN" is wrong: the flown values are I/F.
 """
@@ -33,7 +38,8 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
 )
 from cassis_pipe.products.pds4 import write_product
-from cassis_pipe.stages._io import write_json
+from cassis_pipe.stages._io import parse_utc, product_name, write_json
+from cassis_pipe.stages.records import DetectorWindow, Level0Record, Level1Record
 
 DETECTOR_PX = 2048
 
@@ -236,10 +242,84 @@ def assemble_directory(in_dir: str | Path, out_dir: str | Path,
                if missing else [])}
 
 
+def _records(fr: BernFramelet, observation_id: str) -> tuple[Level0Record, Level1Record]:
+    """Level-0 and level-1 records of one Bern framelet (its product name from them)."""
+    lb, w = fr.label, fr.label.window
+    if w is None or lb.acquisition_time is None or lb.exposure_timestamp_hex is None:
+        raise BernInputError(f"{Path(lb.source).name}: no window, acquisition time or "
+                             "exposure time code in the header")
+    bin_factor = 2 if w.binning == 1 else 1
+    nl, ns = fr.image.shape
+    # a cropped unbinned file is described by the extent it holds (same first row/column)
+    full = (nl, ns) in ((w.rows, w.cols), (w.rows // bin_factor, w.cols // bin_factor))
+    win = DetectorWindow(w.start_row, w.start_col, w.rows if full else nl, w.cols if full else ns)
+    key = (int(lb.uid or 0), int(lb.window_counter or 0), int(lb.sequence_counter or 0))
+    name = str(product_name("cal", key, fr.filter, parse_utc(_iso(lb.acquisition_time) or ""),
+                            float(lb.exposure_time_s or 0.0), 0))
+    r0 = Level0Record(key[0], key[1], key[2], fr.filter, 0, lb.exposure_timestamp_hex.lower(),
+                      _iso(lb.acquisition_time), lb.exposure_time_s, int(w.binning), bin_factor,
+                      win, [nl, ns], "bern level-1b", product=name,
+                      observation_id=observation_id, commanded_angle_deg=lb.rotation_deg)
+    r1 = Level1Record(key[0], key[1], key[2], fr.filter, name, "Bern level-1b (calibrated in "
+                      "Bern)", 0, {"source": Path(lb.source).name,
+                                   "absolute_calibration": lb.absolute_calibration,
+                                   "heliocentric_distance_au": lb.heliocentric_distance_au})
+    return r0, r1
+
+
+def write_level1_input(in_dir: str | Path, products_dir: str | Path, level0_json: str | Path,
+                       calibrate_json: str | Path, observation_id: str) -> dict[str, int]:
+    """Every readable Bern framelet of ``observation_id`` in ``in_dir`` as a PSA-named PDS4
+    calibrated product (float32 I/F, missing = lowest float32) in ``products_dir``, with the
+    level-0 records (``level0_json``) and level-1 records (``calibrate_json``) the level-2
+    stages read. Returns the counts (written)."""
+    out = Path(products_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    recs0, recs1 = [], []
+    for p in sorted(Path(in_dir).glob("*.xml")):
+        try:
+            fr = read_bern_framelet(p)
+            if observation_id_string(int(fr.label.uid or 0)) != observation_id:
+                continue
+            r0, r1 = _records(fr, observation_id)
+        except (BernInputError, ValueError):
+            continue  # counted and reported by assemble_directory (stage JSON "rejected")
+        lb = fr.label
+        start = parse_utc(r0.start_utc or "")
+        meta = ProductMeta(
+            name=r0.product, level="calibrated", start_utc=r0.start_utc or "",
+            stop_utc=_iso(start + timedelta(seconds=r0.t_exp_s or 0.0)) or "",
+            modification_date=(r0.start_utc or "")[:10], filter_name=fr.filter,
+            title=f"CaSSIS {fr.filter} framelet {r0.sequence} (Bern level-1b)", unit="I/F",
+            exposure_duration_s=r0.t_exp_s,
+            description="Bern level-1b framelet (I/F) taken as level-1 input.",
+            special=SpecialConstants(missing=FLOAT32_MISSING),
+            processing=ProcessingRecord(
+                description="cassis-pipe: Bern level-1b framelet as level-1 input",
+                parameters=(("source", Path(lb.source).name),
+                            ("rotation_deg", f"{lb.rotation_deg}"),
+                            ("absolute_calibration", f"{lb.absolute_calibration}"))))
+        ok = np.isfinite(fr.image) & (fr.image > -1e30)
+        write_product(out, meta, np.where(ok, fr.image, np.float32(FLOAT32_MISSING))
+                      .astype(np.float32))
+        recs0.append(r0)
+        recs1.append(r1)
+    write_json(level0_json, {"stage": "bern", "observation_id": observation_id,
+                             "products": [r.to_dict() for r in recs0], "not_produced": []})
+    write_json(calibrate_json, {"stage": "bern", "observation_id": observation_id,
+                                "products": [r.to_dict() for r in recs1], "not_produced": []})
+    return {"level1_input": len(recs1)}
+
+
 def run_bern(in_dir: str | Path, out_dir: str | Path, stage_json: str | Path,
-             observation_id: str) -> dict[str, Any]:
+             observation_id: str, level1: tuple[str | Path, str | Path, str | Path] | None = None
+             ) -> dict[str, Any]:
     """Rule bern: :func:`assemble_directory` of the sheet row's observation, its stage JSON
-    written to ``stage_json`` (and returned)."""
+    written to ``stage_json`` (and returned); with ``level1`` = (products dir, level0.json,
+    calibrate.json) also the level-1 input of the level-2 rules (:func:`write_level1_input`)."""
     stage = assemble_directory(in_dir, out_dir, observation_id)
+    if level1 is not None:
+        stage["level1_input"] = write_level1_input(in_dir, *level1, observation_id)[
+            "level1_input"]
     write_json(stage_json, stage)
     return stage

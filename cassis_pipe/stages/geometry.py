@@ -16,15 +16,17 @@ from cassis_pipe.stages._io import PipelineError, write_json
 
 
 def run_geometry(observation_id: str, provider: str, source: str | Path, out_isd: str | Path,
-                 stage_json: str | Path) -> dict[str, Any]:
+                 stage_json: str | Path, **options: Any) -> dict[str, Any]:
     """Build ``observation_id``'s ISD with ``provider`` from ``source`` and write it to
-    ``out_isd`` (a file provider's ISD byte for byte). Returns (and writes) the stage JSON."""
+    ``out_isd`` (a file provider's ISD byte for byte). ``options`` go to the provider (spice:
+    ``times`` = plan.json or level-0 records, ``cache_dir``, ``sclk``, ``lsk``). Returns (and
+    writes) the stage JSON; for the spice provider it lists every kernel (name, sha256)."""
     known = providers()
     if provider not in known:
         raise PipelineError(f"observation {observation_id}: unknown geometry provider "
                             f"{provider!r} (known: {', '.join(sorted(known))})")
     try:
-        got = known[provider](observation_id, Path(source))
+        got = known[provider](observation_id, Path(source), **options)
     except GeometryError as exc:
         raise PipelineError(str(exc)) from exc
     out = Path(out_isd)
@@ -41,5 +43,7 @@ def run_geometry(observation_id: str, provider: str, source: str | Path, out_isd
                      "center_et": isd.center_ephemeris_time,
                      "pointing_span_et": [float(times.min()), float(times.max())]},
              "ok": True}
+    if got.kernels:
+        stage["kernels"] = [{"name": n, "sha256": h} for n, h in got.kernels]
     write_json(stage_json, stage)
     return stage

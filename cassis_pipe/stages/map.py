@@ -126,10 +126,12 @@ def expected_files(observation_id: str, filters: Iterable[str], geotiff: bool = 
 def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
                        mosaics: dict[str, np.ndarray], *, start_utc: str, stop_utc: str,
                        rotation_offset_deg: float, exposure_duration_s: float | None = None,
-                       input_lids: Sequence[str] = (), geotiff: bool = True) -> dict[str, list]:
+                       input_lids: Sequence[str] = (), geotiff: bool = True,
+                       kernels: Sequence[str] = ()) -> dict[str, list]:
     """Write per filter ``<name>.dat/.xml`` (float32 I/F, missing = lowest float32, PDS4
     Cartography) and ``<name>.tif``, plus the available PNG composites, into ``out_dir``.
-    Returns the written file names by kind."""
+    ``kernels``: the SPICE kernel files the geometry came from, named in the labels'
+    processing parameters (``spice_kernel``). Returns the written file names by kind."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     info = map_info(grid)
@@ -137,7 +139,8 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
     written: dict[str, list] = {"dat": [], "label": [], "geotiff": [], "png": []}
     params = (("rotation_offset_deg", f"{rotation_offset_deg:.6f}"),
               ("map_scale_m_per_px", f"{grid.pixel_m:g}"),
-              ("projection", grid.projection.kind))
+              ("projection", grid.projection.kind),
+              *(("spice_kernel", k) for k in kernels))
     arr = np.empty(grid.shape, np.float32)  # one buffer for every band's fill-value copy
     for f, band in mosaics.items():
         meta = ProductMeta(
@@ -244,7 +247,8 @@ def map_observation(framelets: Sequence[Framelet], observation_id: str,
                     stop_utc: str, pixel_m: float = PIXEL_M,
                     expected_filters: Sequence[str] = FILTER_ORDER,
                     exposure_duration_s: float | None = None, input_lids: Sequence[str] = (),
-                    geotiff: bool = True, preview_dir: str | Path | None = None
+                    geotiff: bool = True, preview_dir: str | Path | None = None,
+                    kernels: Sequence[str] = ()
                     ) -> tuple[dict[str, Any], MapGrid, dict[str, np.ndarray]]:
     """Project, write and count. Returns (stage dict, grid, mosaics); the stage dict holds the
     grid (``MapGrid.to_dict``), per-filter valid pixel counts and the file count check
@@ -254,7 +258,7 @@ def map_observation(framelets: Sequence[Framelet], observation_id: str,
     files = write_map_products(out_dir, observation_id, grid, mosaics, start_utc=start_utc,
                                stop_utc=stop_utc, rotation_offset_deg=rotation_offset_deg,
                                exposure_duration_s=exposure_duration_s, input_lids=input_lids,
-                               geotiff=geotiff)
+                               geotiff=geotiff, kernels=kernels)
     check = count_check(expected_files(observation_id, expected_filters, geotiff), out_dir)
     n_in = {f: sum(1 for x in framelets if x.filter == f) for f in mosaics}
     stage = {"stage": "map", "observation_id": observation_id,
@@ -264,9 +268,23 @@ def map_observation(framelets: Sequence[Framelet], observation_id: str,
              "composites": [c for c in COMPOSITES
                             if f"{composite_name(observation_id, c)}.png" in files["png"]],
              "files": files, "counts": check, "ok": bool(check["ok"])}
+    if kernels:
+        stage["spice_kernels"] = list(kernels)
     if preview_dir is not None:
         stage["previews"] = write_previews(preview_dir, observation_id, mosaics)
     return stage, grid, mosaics
+
+
+def composite_pixels(mosaics: dict[str, np.ndarray], combos: Sequence[str]) -> dict[str, int]:
+    """Map pixels with every band of each composite valid (the opaque pixels of its PNG)."""
+    out = {}
+    for c in combos:
+        ok = np.ones(next(iter(mosaics.values())).shape, bool)
+        for b in COMPOSITES[c]:
+            if b is not None:
+                ok &= np.isfinite(mosaics[b])
+        out[c] = int(ok.sum())
+    return out
 
 
 def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str | Path,
@@ -282,7 +300,13 @@ def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str 
                                   pixel_m=pixel_m, expected_filters=expected_filters,
                                   exposure_duration_s=info.get("t_exp_s"),
                                   input_lids=info.get("input_lids", ()),
-                                  preview_dir=preview_dir)
+                                  preview_dir=preview_dir,
+                                  kernels=info.get("kernels", ()))
+    stage["composite_pixels"] = composite_pixels(mosaics, stage["composites"])
+    if stage["composites"] and not any(stage["composite_pixels"].values()):
+        stage["composite_note"] = ("no map pixel has every band of a composite: the filters "
+                                   "of one exposure see different ground; colour needs "
+                                   "overlapping exposures (composites written, transparent)")
     mis = band_misregistration(mosaics, "PAN") if "PAN" in mosaics else {}
     stage["band_misregistration_px"] = {
         "reference": "PAN", "bands": mis,

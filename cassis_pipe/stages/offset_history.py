@@ -23,6 +23,8 @@ def run_offset_history(rotation_jsons: Sequence[str | Path], history_csv: str | 
         st = read_json(path)
         records.append(OffsetRecord(st["observation_id"], st["utc"],
                                     float(st["commanded_rotation_deg"]), float(st["offset_deg"]),
-                                    float(st["cost_px2"]), int(st["n_pairs"])))
+                                    # no search (one exposure): cost not a number
+                                    float(st["cost_px2"] if st["cost_px2"] is not None
+                                          else "nan"), int(st["n_pairs"])))
     rows = write_history(history_csv, records)
     return {"stage": "offset_history", "observations": len(rows), "ok": True}

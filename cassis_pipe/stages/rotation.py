@@ -110,12 +110,45 @@ def commanded_rotation_deg(info: dict[str, Any]) -> float:
     return float(angle)
 
 
+SINGLE_EXPOSURE_NOTE = ("a single exposure cannot constrain the rotation offset (it is "
+                        "measured between overlapping framelets of successive exposures): the "
+                        "commanded angle is used as flown, offset 0")
+
+
+def single_exposure_stage(framelets: Sequence[Framelet], observation_id: str, utc: str,
+                          commanded_rotation_deg: float, plot_path: str | Path
+                          ) -> dict[str, Any]:
+    """The rotation stage of an observation of ONE exposure: no search (no overlapping pairs),
+    offset 0 (the commanded angle as flown), a note saying so, ok; the plot says the same."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.0, 2.0), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, f"{observation_id}: one exposure, no rotation-offset search\n"
+             f"commanded angle {commanded_rotation_deg:.3f} deg used, offset 0",
+             ha="center", va="center")
+    Path(plot_path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(plot_path, format="png", metadata={"Software": None})
+    return {"stage": "rotation", "observation_id": observation_id, "utc": utc,
+            "commanded_rotation_deg": float(commanded_rotation_deg), "offset_deg": 0.0,
+            "cost_px2": None, "n_pairs": 0, "curve": [], "diagnostics": {},
+            "searched": False, "note": SINGLE_EXPOSURE_NOTE,
+            "framelets": len(framelets), "filters": len({f.filter for f in framelets}),
+            "files": {"expected": 1, "produced": int(Path(plot_path).is_file())}, "ok": True}
+
+
 def run_rotation(framelets: list[Framelet], info: dict[str, Any], plot_png: str | Path,
                  stage_json: str | Path, **search: Any) -> dict[str, Any]:
-    """Rotation-offset stage: search, curve plot, stage JSON."""
+    """Rotation-offset stage: search, curve plot, stage JSON (one exposure: no search, see
+    :func:`single_exposure_stage`)."""
     angle = commanded_rotation_deg(info)
-    stage = rotation_stage(framelets, info["observation_id"], info["start_utc"], angle,
-                           plot_png, **search)
+    if len({int(f.exposure) for f in framelets}) < 2:
+        stage = single_exposure_stage(framelets, info["observation_id"], info["start_utc"],
+                                      angle, plot_png)
+    else:
+        stage = rotation_stage(framelets, info["observation_id"], info["start_utc"], angle,
+                               plot_png, **search)
     write_json(stage_json, stage)
     return stage
 

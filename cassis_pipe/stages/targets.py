@@ -18,11 +18,12 @@ from cassis_pipe.archive.targets import TargetError, connect
 from cassis_pipe.stages._io import PipelineError, write_json
 
 
-def run_targets(observation_id: str, results_dir: str | Path, raw_dir: str | Path,
+def run_targets(observation_id: str, results_dir: str | Path, geometry_root: str | Path,
                 targets_db: str | Path, out_json: str | Path, *, fraction: float,
                 smtp_host: str, smtp_port: int, sender: str) -> dict[str, Any]:
     """Check ``observation_id``'s map products against the open targets of ``targets_db``,
-    retire and announce; writes and returns the stage JSON."""
+    retire and announce; writes and returns the stage JSON. ``geometry_root`` holds
+    ``geometry/<observation_id>.json`` (the geometry stage's ISD, or a raw directory)."""
     try:
         conn = connect(Path(targets_db))
     except (OSError, ValueError, TargetError) as exc:
@@ -30,7 +31,8 @@ def run_targets(observation_id: str, results_dir: str | Path, raw_dir: str | Pat
     problems: list[str] = []
     try:
         try:
-            res = evaluate(conn, Path(results_dir) / observation_id, Path(raw_dir), fraction)
+            res = evaluate(conn, Path(results_dir) / observation_id, Path(geometry_root),
+                           fraction)
         except (TargetError, FileNotFoundError) as exc:
             raise PipelineError(f"observation {observation_id}: {exc}") from exc
         try:

@@ -8,10 +8,10 @@ rule targets:
     input:
         map=rules.map.output.stage,
         products=rules.map.output.products,
+        isd=rules.geometry.output.isd,
     output:
         f"{RESULTS}/{{obs}}/level2/targets.json",
     params:
-        raw_dir=raw_dir_of,
         targets_db=ARCHIVE["targets_db"],
         fraction=ARCHIVE["coverage_fraction"],
         smtp=ARCHIVE["smtp"],

@@ -5,7 +5,9 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from cassis_pipe.geometry.kernels.kernelset import expand_kernels
 from cassis_pipe.labels.ids import OBSERVATION_ID_PATTERN
+from cassis_pipe.sim.kernels import CK_NAME, SPK_NAME, TEXT_KERNELS
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -22,14 +24,20 @@ def repo_path(path):
 
 
 def _geometry_provider(row):
-    """The sheet's geometry provider, or its default: file for simulated rows and where
-    <raw_dir>/geometry/<observation id>.json exists, else none."""
+    """The sheet's geometry provider, or its default: spice for simulated rows (the simulator's
+    kernels), for Bern rows with kernels and for raw rows with kernels (sheet column kernels or
+    the config's geometry.meta_kernel) and no ISD file; file where
+    <raw_dir>/geometry/<observation id>.json exists; else none."""
     if "geometry" in row:
         return row["geometry"]
-    if "raw_dir" not in row:
-        return "none"
-    isd = Path(row["raw_dir"], "geometry", f"{row['observation_id']}.json")
-    return "file" if row["simulate"] or isd.is_file() else "none"
+    if row["simulate"]:
+        return "spice"
+    has_kernels = bool(row.get("kernels") or config["geometry"].get("meta_kernel"))
+    if "raw_dir" in row:
+        isd = Path(row["raw_dir"], "geometry", f"{row['observation_id']}.json")
+        if isd.is_file():
+            return "file"
+    return "spice" if has_kernels else "none"
 
 
 def _read_sheet(path):
@@ -57,8 +65,8 @@ SHEET = _read_sheet(repo_path(config["observations"]))
 # rows starting from raw telemetry, and rows starting from Bern level-1b framelets (bern.smk)
 OBSERVATIONS = {o: row for o, row in SHEET.items() if "raw_dir" in row}
 BERN_L1B = {o: row for o, row in SHEET.items() if "level1b_dir" in row}
-# rows with geometry: level 2 is planned for them
-MAPPED = [o for o, row in OBSERVATIONS.items() if row["geometry"] != "none"]
+# rows with geometry: level 2 is planned for them (raw telemetry and Bern level-1b rows)
+MAPPED = [o for o, row in SHEET.items() if row["geometry"] != "none"]
 RESULTS = config["results_dir"]
 LOGS = config["logs_dir"]
 BENCH = config["benchmarks_dir"]
@@ -74,6 +82,9 @@ EXPAND_BINNED = None if CALIB["expand_binned"] == "none" else CALIB["expand_binn
 LEVEL2 = config["level2"]
 ARCHIVE = config["archive"]
 HK = config["hk"]
+KERNEL_CACHE = config["geometry"]["kernel_cache"]  # from the working directory
+# the kernels rule simulate writes next to its meta-kernel sim.tm (cassis_pipe.sim.kernels)
+SIM_KERNEL_FILES = [*TEXT_KERNELS, SPK_NAME, CK_NAME]
 
 for _obs in SIMULATED:
     if Path(OBSERVATIONS[_obs]["raw_dir"]) != Path(SIMROOT, _obs):
@@ -91,10 +102,6 @@ def raw_dir(obs):
     """Directory of an observation's raw telemetry (science.bin, tc.bin, hk.bin, geometry/)."""
     return str(Path(OBSERVATIONS[obs]["raw_dir"]))
 
-
-def raw_dir_of(wildcards):
-    """The raw directory of the rule's observation."""
-    return raw_dir(wildcards.obs)
 
 
 def raw_science(wildcards):
@@ -114,12 +121,66 @@ def raw_hk(wildcards):
     return []
 
 
-def geometry_source(wildcards):
-    """The geometry source of an observation: the file provider's ISD in the raw directory."""
-    row = OBSERVATIONS[wildcards.obs]
+def meta_kernel(obs):
+    """The meta-kernel of an observation with spice geometry: the simulator's
+    <raw_dir>/kernels/sim.tm for simulated rows, else the sheet column kernels, else the
+    config's geometry.meta_kernel."""
+    row = SHEET[obs]
+    if row["simulate"] and not row.get("kernels"):
+        return f"{raw_dir(obs)}/kernels/sim.tm"
+    path = row.get("kernels") or config["geometry"].get("meta_kernel")
+    if not path:
+        raise ValueError(f"observation {obs}: geometry=spice needs a meta-kernel (sheet column "
+                         "kernels or config geometry.meta_kernel)")
+    return repo_path(path)
+
+
+def kernel_files(obs):
+    """Every kernel file the observation's meta-kernel names (nested meta-kernels resolved):
+    declared inputs of rule geometry, so new kernels rerun it and everything downstream. For a
+    simulated row: the files rule simulate declares (the same before and after it ran, so the
+    set of inputs does not change between runs)."""
+    row = SHEET[obs]
+    if row["simulate"] and not row.get("kernels"):
+        return [f"{raw_dir(obs)}/kernels/{name}" for name in SIM_KERNEL_FILES]
+    return [str(p) for p in expand_kernels([meta_kernel(obs)])]
+
+
+def geometry_inputs(wildcards):
+    """Inputs of the geometry rule by provider. file = the ISD file in the raw directory; spice =
+    the meta-kernel (``source``), every kernel it names (``kernels``) and the exposure times
+    (``times``: the command plan of rule validate, or the level-0 records of rule bern)."""
+    obs = wildcards.obs
+    row = SHEET[obs]
     if row["geometry"] == "file":
-        return f"{raw_dir(wildcards.obs)}/geometry/{wildcards.obs}.json"
-    raise ValueError(f"observation {wildcards.obs}: no geometry (sheet geometry={row['geometry']})")
+        return {"source": f"{raw_dir(obs)}/geometry/{obs}.json"}
+    if row["geometry"] == "spice":
+        times = (f"{RESULTS}/{obs}/validation/plan.json" if "raw_dir" in row
+                 else f"{RESULTS}/{obs}/level1b/level0.json")
+        return {"source": meta_kernel(obs), "kernels": kernel_files(obs), "times": times}
+    raise ValueError(f"observation {obs}: no geometry (sheet geometry={row['geometry']})")
+
+
+def level0_records(wildcards):
+    """The level-0 records of an observation for the level-2 rules: rule level0's, or for a
+    Bern level-1b row rule bern's."""
+    if wildcards.obs in BERN_L1B:
+        return f"{RESULTS}/{wildcards.obs}/level1b/level0.json"
+    return f"{RESULTS}/{wildcards.obs}/level0/level0.json"
+
+
+def level1_records(wildcards):
+    """The level-1 records (calibrate.json, or rule bern's for a Bern row)."""
+    if wildcards.obs in BERN_L1B:
+        return f"{RESULTS}/{wildcards.obs}/level1b/calibrate.json"
+    return f"{RESULTS}/{wildcards.obs}/level1/calibrate.json"
+
+
+def level1_products(wildcards):
+    """The level-1 I/F framelet products (rule calibrate's, or rule bern's for a Bern row)."""
+    if wildcards.obs in BERN_L1B:
+        return f"{RESULTS}/{wildcards.obs}/level1b/framelets"
+    return f"{RESULTS}/{wildcards.obs}/level1/framelets"
 
 
 def geometry_isd(wildcards):
@@ -213,4 +274,4 @@ def rotation_stages(wildcards):
 
 def geometry_provider(wildcards):
     """The observation's geometry provider (sheet column geometry, resolved)."""
-    return OBSERVATIONS[wildcards.obs]["geometry"]
+    return SHEET[wildcards.obs]["geometry"]

@@ -1,12 +1,13 @@
 # Level 2: rotation-offset search -> offset history, stitched strips, map products -> accuracy
-# against the simulator's truth (simulated rows). Only for rows with geometry (common.smk).
+# against the simulator's truth (simulated rows). Only for rows with geometry (common.smk); the
+# level-1 input is rule calibrate's, or rule bern's for Bern level-1b rows.
 
 
 rule rotation:
     input:
-        level0=rules.level0.output.stage,
-        calibrate=rules.calibrate.output.stage,
-        level1_dir=rules.calibrate.output.products,
+        level0=level0_records,
+        calibrate=level1_records,
+        level1_dir=level1_products,
         isd=rules.geometry.output.isd,
     output:
         stage=f"{RESULTS}/{{obs}}/level2/rotation.json",
@@ -52,9 +53,9 @@ rule offset_history:
 
 rule stitch:
     input:
-        level0=rules.level0.output.stage,
-        calibrate=rules.calibrate.output.stage,
-        level1_dir=rules.calibrate.output.products,
+        level0=level0_records,
+        calibrate=level1_records,
+        level1_dir=level1_products,
         isd=rules.geometry.output.isd,
         rotation=rules.rotation.output.stage,
     output:
@@ -78,9 +79,9 @@ rule stitch:
 
 rule map:
     input:
-        level0=rules.level0.output.stage,
-        calibrate=rules.calibrate.output.stage,
-        level1_dir=rules.calibrate.output.products,
+        level0=level0_records,
+        calibrate=level1_records,
+        level1_dir=level1_products,
         isd=rules.geometry.output.isd,
         rotation=rules.rotation.output.stage,
     output:

@@ -9,6 +9,8 @@ rule simulate:
         tc=f"{SIMROOT}/{{obs}}/tc.bin",
         hk=f"{SIMROOT}/{{obs}}/hk.bin",
         isd=f"{SIMROOT}/{{obs}}/geometry/{{obs}}.json",
+        meta_kernel=f"{SIMROOT}/{{obs}}/kernels/sim.tm",
+        kernels=[f"{SIMROOT}/{{obs}}/kernels/{name}" for name in SIM_KERNEL_FILES],
         faults=f"{SIMROOT}/{{obs}}/truth/faults.json",
         truth=f"{SIMROOT}/{{obs}}/truth/truth.json",
         stage=f"{SIMROOT}/{{obs}}/simulate.json",

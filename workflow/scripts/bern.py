@@ -5,4 +5,5 @@ from cassis_pipe.stages.snake import stage_run
 
 sm = snakemake  # noqa: F821 - injected by Snakemake
 with stage_run(sm) as ctx:
-    ctx["stage"] = run_bern(sm.input[0], sm.output.products, sm.output.stage, sm.wildcards.obs)
+    ctx["stage"] = run_bern(sm.input[0], sm.output.products, sm.output.stage, sm.wildcards.obs,
+                            (sm.output.framelets, sm.output.level0, sm.output.calibrate))

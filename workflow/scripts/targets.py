@@ -8,6 +8,8 @@ sm = snakemake  # noqa: F821 - injected by Snakemake
 with stage_run(sm) as ctx:
     p = sm.params
     results = Path(sm.input.map).parents[2]  # results/<obs>/level2/map.json
-    ctx["stage"] = run_targets(sm.wildcards.obs, results, p.raw_dir, p.targets_db, sm.output[0],
+    geometry_root = Path(sm.input.isd).parents[1]  # <root>/geometry/<obs>.json
+    ctx["stage"] = run_targets(sm.wildcards.obs, results, geometry_root, p.targets_db,
+                               sm.output[0],
                                fraction=p.fraction, smtp_host=p.smtp["host"],
                                smtp_port=p.smtp["port"], sender=p.smtp["sender"])

@@ -114,6 +114,12 @@ def _expand(entries: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def expand_kernels(entries: Iterable[str | Path]) -> list[Path]:
+    """Kernel files of ``entries`` in load order, meta-kernels replaced by the files they name
+    (recursively); :class:`KernelSetError` for a file that does not exist. No conversion."""
+    return _expand(entries)
+
+
 def _is_meta(p: Path) -> bool:
     with open(p, "rb") as fh:
         head = fh.read(4096)

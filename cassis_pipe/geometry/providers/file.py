@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ..isd import Isd
 from . import GeometryError, ProvidedGeometry
 
 
-def provide_file(observation_id: str, source: Path) -> ProvidedGeometry:
+def provide_file(observation_id: str, source: Path, **_: Any) -> ProvidedGeometry:
     """The ISD file ``source``; it must be named ``<observation_id>.json`` and parse as an
-    ISD (:class:`GeometryError` otherwise)."""
+    ISD (:class:`GeometryError` otherwise). Other options (of other providers) are ignored."""
     source = Path(source)
     if source.stem != observation_id:
         raise GeometryError(f"observation {observation_id}: ISD {source.name} is of another "

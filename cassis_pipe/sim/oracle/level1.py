@@ -54,6 +54,6 @@ def simulated_level1(sim_dir: str | Path, image: int = 0, straylight_order: int 
             iof, _, _ = calibrate_framelet(dn[name], windows[name], calset, t_exp, r_h,
                                            straylight=model)
             cam = FrameCamera.from_isd(isds[name], window=window_from_isd(isds[name]),
-                                       et=float(im["exposure_et"][k]))
+                                       et=float(im["exposure_et"][k]) + t_exp / 2.0)
             out.append(Framelet(name, k, iof, cam))
     return out, im
