@@ -22,7 +22,7 @@ import numba
 import numpy as np
 import rasterio
 from rasterio.crs import CRS
-from rasterio.enums import Resampling
+from rasterio.enums import ColorInterp, Resampling
 from rasterio.transform import Affine
 
 from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
@@ -49,11 +49,13 @@ def overview_factors(lines: int, samples: int, block: int = BLOCK) -> list[int]:
 
 
 def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
-                  tags: dict[str, str] | None = None) -> Path:
+                  tags: dict[str, str] | None = None,
+                  band: tuple[str, str] | None = None) -> Path:
     """Write a 2-D float32 (I/F) or uint16 (DN) raster as a tiled, compressed GeoTIFF.
 
     float32 uses nodata :data:`FLOAT32_MISSING` (NaN input becomes that value) and predictor 3;
-    uint16 has no nodata and uses predictor 2. ``tags`` are extra dataset metadata strings.
+    uint16 has no nodata and uses predictor 2. ``tags`` are extra dataset metadata strings;
+    ``band`` = (description, unit) of band 1, e.g. ("PAN I/F", "I/F").
     """
     a = np.asarray(array)
     if a.ndim != 2 or min(a.shape) < 1:
@@ -93,10 +95,47 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
                 rasterio.open(out, "w", **profile) as ds:
             ds.write(a, 1)
             ds.update_tags(**all_tags)
+            if band is not None:
+                ds.set_band_description(1, band[0])
+                ds.units = (band[1],)
             factors = overview_factors(*a.shape)
             if factors:
                 ds.build_overviews(factors, Resampling.average)
                 ds.update_tags(ns="rio_overview", resampling="average")
+    return out
+
+
+def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
+                       descriptions: tuple[str, str, str, str],
+                       tags: dict[str, str] | None = None) -> Path:
+    """Write an (lines, samples, 4) uint8 RGBA composite as a tiled, DEFLATE-compressed
+    GeoTIFF (pixel-interleaved, photometric RGB with band 4 as unassociated alpha, the same
+    georeferencing as the per-filter products); ``descriptions`` name the four bands."""
+    a = np.asarray(rgba)
+    if a.ndim != 3 or a.shape[2] != 4 or a.dtype != np.uint8 or min(a.shape[:2]) < 1:
+        raise ProductError(f"RGBA GeoTIFF needs (lines, samples, 4) uint8, got {a.shape} "
+                           f"{a.dtype}")
+    gt = map_info.geotransform()
+    threads = max(1, numba.get_num_threads())
+    profile = {
+        "driver": "GTiff", "width": a.shape[1], "height": a.shape[0], "count": 4,
+        "dtype": "uint8", "crs": rasterio_crs(map_info.projection),
+        "transform": Affine(gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]), "tiled": True,
+        "blockxsize": BLOCK, "blockysize": BLOCK, "compress": "deflate", "predictor": 2,
+        "zlevel": 1, "interleave": "pixel", "photometric": "RGB",
+        "num_threads": str(threads),
+    }
+    out = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_NUM_THREADS=str(threads)), \
+                rasterio.open(out, "w", **profile) as ds:
+            ds.write(np.moveaxis(a, 2, 0))
+            ds.update_tags(**({WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})))
+            for k, d in enumerate(descriptions, start=1):
+                ds.set_band_description(k, d)
+            ds.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue,
+                              ColorInterp.alpha]
     return out
 
 
