@@ -22,7 +22,7 @@ import numba
 import numpy as np
 import rasterio
 from rasterio.crs import CRS
-from rasterio.enums import ColorInterp, Resampling
+from rasterio.enums import Resampling
 from rasterio.transform import Affine
 
 from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
@@ -122,7 +122,7 @@ def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
         "dtype": "uint8", "crs": rasterio_crs(map_info.projection),
         "transform": Affine(gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]), "tiled": True,
         "blockxsize": BLOCK, "blockysize": BLOCK, "compress": "deflate", "predictor": 2,
-        "zlevel": 1, "interleave": "pixel", "photometric": "RGB",
+        "zlevel": 1, "interleave": "pixel", "photometric": "RGB", "alpha": "YES",
         "num_threads": str(threads),
     }
     out = Path(path)
@@ -134,8 +134,6 @@ def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
             ds.update_tags(**({WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})))
             for k, d in enumerate(descriptions, start=1):
                 ds.set_band_description(k, d)
-            ds.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue,
-                              ColorInterp.alpha]
     return out
 
 
