@@ -108,9 +108,9 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
 def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
                        descriptions: tuple[str, str, str, str],
                        tags: dict[str, str] | None = None) -> Path:
-    """Write an (lines, samples, 4) uint8 RGBA composite as a tiled, DEFLATE-compressed
-    GeoTIFF (pixel-interleaved, photometric RGB with band 4 as unassociated alpha, the same
-    georeferencing as the per-filter products); ``descriptions`` name the four bands."""
+    """Write an (lines, samples, 4) uint8 RGBA composite as a tiled, sparse GeoTIFF (ZSTD 1,
+    predictor 2, pixel-interleaved, photometric RGB with band 4 as unassociated alpha, the
+    georeferencing of the per-filter products); ``descriptions`` name the four bands."""
     a = np.asarray(rgba)
     if a.ndim != 3 or a.shape[2] != 4 or a.dtype != np.uint8 or min(a.shape[:2]) < 1:
         raise ProductError(f"RGBA GeoTIFF needs (lines, samples, 4) uint8, got {a.shape} "
@@ -121,9 +121,11 @@ def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
         "driver": "GTiff", "width": a.shape[1], "height": a.shape[0], "count": 4,
         "dtype": "uint8", "crs": rasterio_crs(map_info.projection),
         "transform": Affine(gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]), "tiled": True,
-        "blockxsize": BLOCK, "blockysize": BLOCK, "compress": "deflate", "predictor": 2,
-        "zlevel": 1, "interleave": "pixel", "photometric": "RGB", "alpha": "YES",
+        "blockxsize": BLOCK, "blockysize": BLOCK, "compress": COMPRESS, "predictor": 2,
+        "zstd_level": ZSTD_LEVEL, "interleave": "pixel", "photometric": "RGB", "alpha": "YES",
         "num_threads": str(threads),
+        # all-zero (transparent) tiles are not stored; they read back as 0
+        "sparse_ok": "TRUE",
     }
     out = Path(path)
     with warnings.catch_warnings():

@@ -251,7 +251,10 @@ def _write_composite(path: Path, rows: np.ndarray, info: MapInfo | None, combo: 
     if info is not None:
         from cassis_pipe.products.geotiff import write_rgba_geotiff  # rasterio: only here
 
-        rgba = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)  # undo "Up": sums mod 256
+        rgba = np.empty((rows.shape[0], rows.shape[1] - 1), np.uint8)
+        rgba[0] = rows[0, 1:]
+        for i in range(1, len(rows)):  # undo "Up": each row plus the one above, mod 256
+            np.add(rgba[i - 1], rows[i, 1:], out=rgba[i])
         write_rgba_geotiff(path.with_suffix(".tif"), rgba.reshape(rows.shape[0], -1, 4), info,
                            composite_band_names(combo),
                            tags={"CASSIS_PRODUCT": path.stem})
