@@ -27,6 +27,7 @@ from rasterio.transform import Affine
 
 from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
 from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.images import COMPOSITES
 from cassis_pipe.products.metadata import FLOAT32_MISSING, MapInfo
 
 BLOCK = 256
@@ -137,6 +138,28 @@ def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
             for k, d in enumerate(descriptions, start=1):
                 ds.set_band_description(k, d)
     return out
+
+
+def composite_band_names(combo: str) -> tuple[str, str, str, str]:
+    """Band descriptions of a composite GeoTIFF: channel and the filter it shows."""
+    r, g, b = COMPOSITES[combo]
+    green = g if g is not None else "(PAN+BLU)/2"
+    return (f"R: {r}", f"G: {green}", f"B: {b}", "alpha: all bands valid")
+
+
+def write_composite_geotiff(path: str | Path, scanlines: np.ndarray, map_info: MapInfo,
+                           combo: str) -> Path:
+    """The composite ``combo`` as RGBA GeoTIFF from its PNG scanlines ((lines, 1 + 4 samples)
+    uint8, "Up"-filtered as :func:`images.composite_png` builds them; the filter is undone
+    row by row: each row plus the one above, mod 256)."""
+    rows = np.asarray(scanlines)
+    rgba = np.empty((rows.shape[0], rows.shape[1] - 1), np.uint8)
+    rgba[0] = rows[0, 1:]
+    for i in range(1, len(rows)):
+        np.add(rgba[i - 1], rows[i, 1:], out=rgba[i])
+    return write_rgba_geotiff(path, rgba.reshape(rows.shape[0], -1, 4), map_info,
+                              composite_band_names(combo),
+                              tags={"CASSIS_PRODUCT": Path(path).stem})
 
 
 def _preferred_crs(geokeys: CRS | None, wkt2: str | None) -> CRS | None:

@@ -246,25 +246,12 @@ def _write_png(path: Path, rows: np.ndarray) -> None:
 
 
 def _write_composite(path: Path, rows: np.ndarray, info: MapInfo | None, combo: str) -> None:
-    """PNG from "Up"-filtered scanlines; with ``info`` also the RGBA GeoTIFF (rows undone)."""
+    """PNG from "Up"-filtered scanlines; with ``info`` also the RGBA GeoTIFF."""
     _write_png(path, rows)
     if info is not None:
-        from cassis_pipe.products.geotiff import write_rgba_geotiff  # rasterio: only here
+        from cassis_pipe.products.geotiff import write_composite_geotiff  # rasterio: only here
 
-        rgba = np.empty((rows.shape[0], rows.shape[1] - 1), np.uint8)
-        rgba[0] = rows[0, 1:]
-        for i in range(1, len(rows)):  # undo "Up": each row plus the one above, mod 256
-            np.add(rgba[i - 1], rows[i, 1:], out=rgba[i])
-        write_rgba_geotiff(path.with_suffix(".tif"), rgba.reshape(rows.shape[0], -1, 4), info,
-                           composite_band_names(combo),
-                           tags={"CASSIS_PRODUCT": path.stem})
-
-
-def composite_band_names(combo: str) -> tuple[str, str, str, str]:
-    """Band descriptions of a composite GeoTIFF: channel and the filter it shows."""
-    r, g, b = COMPOSITES[combo]
-    green = g if g is not None else "(PAN+BLU)/2"
-    return (f"R: {r}", f"G: {green}", f"B: {b}", "alpha: all bands valid")
+        write_composite_geotiff(path.with_suffix(".tif"), rows, info, combo)
 
 
 def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str, Any]:
