@@ -27,6 +27,7 @@ from rasterio.transform import Affine
 
 from cassis_pipe.products.crs import crs_wkt2, rasterio_crs, same_crs
 from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.images import COMPOSITES
 from cassis_pipe.products.metadata import FLOAT32_MISSING, MapInfo
 
 BLOCK = 256
@@ -49,11 +50,13 @@ def overview_factors(lines: int, samples: int, block: int = BLOCK) -> list[int]:
 
 
 def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
-                  tags: dict[str, str] | None = None) -> Path:
+                  tags: dict[str, str] | None = None,
+                  band: tuple[str, str] | None = None) -> Path:
     """Write a 2-D float32 (I/F) or uint16 (DN) raster as a tiled, compressed GeoTIFF.
 
     float32 uses nodata :data:`FLOAT32_MISSING` (NaN input becomes that value) and predictor 3;
-    uint16 has no nodata and uses predictor 2. ``tags`` are extra dataset metadata strings.
+    uint16 has no nodata and uses predictor 2. ``tags`` are extra dataset metadata strings;
+    ``band`` = (description, unit) of band 1, e.g. ("PAN I/F", "I/F").
     """
     a = np.asarray(array)
     if a.ndim != 2 or min(a.shape) < 1:
@@ -93,11 +96,70 @@ def write_geotiff(path: str | Path, array: np.ndarray, map_info: MapInfo,
                 rasterio.open(out, "w", **profile) as ds:
             ds.write(a, 1)
             ds.update_tags(**all_tags)
+            if band is not None:
+                ds.set_band_description(1, band[0])
+                ds.units = (band[1],)
             factors = overview_factors(*a.shape)
             if factors:
                 ds.build_overviews(factors, Resampling.average)
                 ds.update_tags(ns="rio_overview", resampling="average")
     return out
+
+
+def write_rgba_geotiff(path: str | Path, rgba: np.ndarray, map_info: MapInfo,
+                       descriptions: tuple[str, str, str, str],
+                       tags: dict[str, str] | None = None) -> Path:
+    """Write an (lines, samples, 4) uint8 RGBA composite as a tiled, sparse GeoTIFF (ZSTD 1,
+    predictor 2, pixel-interleaved, photometric RGB with band 4 as unassociated alpha, the
+    georeferencing of the per-filter products); ``descriptions`` name the four bands."""
+    a = np.asarray(rgba)
+    if a.ndim != 3 or a.shape[2] != 4 or a.dtype != np.uint8 or min(a.shape[:2]) < 1:
+        raise ProductError(f"RGBA GeoTIFF needs (lines, samples, 4) uint8, got {a.shape} "
+                           f"{a.dtype}")
+    gt = map_info.geotransform()
+    threads = max(1, numba.get_num_threads())
+    profile = {
+        "driver": "GTiff", "width": a.shape[1], "height": a.shape[0], "count": 4,
+        "dtype": "uint8", "crs": rasterio_crs(map_info.projection),
+        "transform": Affine(gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]), "tiled": True,
+        "blockxsize": BLOCK, "blockysize": BLOCK, "compress": COMPRESS, "predictor": 2,
+        "zstd_level": ZSTD_LEVEL, "interleave": "pixel", "photometric": "RGB", "alpha": "YES",
+        "num_threads": str(threads),
+        # all-zero (transparent) tiles are not stored; they read back as 0
+        "sparse_ok": "TRUE",
+    }
+    out = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_NUM_THREADS=str(threads)), \
+                rasterio.open(out, "w", **profile) as ds:
+            ds.write(np.moveaxis(a, 2, 0))
+            ds.update_tags(**({WKT2_TAG: crs_wkt2(map_info.projection)} | dict(tags or {})))
+            for k, d in enumerate(descriptions, start=1):
+                ds.set_band_description(k, d)
+    return out
+
+
+def composite_band_names(combo: str) -> tuple[str, str, str, str]:
+    """Band descriptions of a composite GeoTIFF: channel and the filter it shows."""
+    r, g, b = COMPOSITES[combo]
+    green = g if g is not None else "(PAN+BLU)/2"
+    return (f"R: {r}", f"G: {green}", f"B: {b}", "alpha: all bands valid")
+
+
+def write_composite_geotiff(path: str | Path, scanlines: np.ndarray, map_info: MapInfo,
+                           combo: str) -> Path:
+    """The composite ``combo`` as RGBA GeoTIFF from its PNG scanlines ((lines, 1 + 4 samples)
+    uint8, "Up"-filtered as :func:`images.composite_png` builds them; the filter is undone
+    row by row: each row plus the one above, mod 256)."""
+    rows = np.asarray(scanlines)
+    rgba = np.empty((rows.shape[0], rows.shape[1] - 1), np.uint8)
+    rgba[0] = rows[0, 1:]
+    for i in range(1, len(rows)):
+        np.add(rgba[i - 1], rows[i, 1:], out=rgba[i])
+    return write_rgba_geotiff(path, rgba.reshape(rows.shape[0], -1, 4), map_info,
+                              composite_band_names(combo),
+                              tags={"CASSIS_PRODUCT": Path(path).stem})
 
 
 def _preferred_crs(geokeys: CRS | None, wkt2: str | None) -> CRS | None:

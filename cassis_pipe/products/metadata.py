@@ -6,12 +6,16 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cassis_pipe.instrument.constants import FILTER_ORDER
 from cassis_pipe.products.crs import MapProjection
 from cassis_pipe.products.errors import ProductError
+
+if TYPE_CHECKING:
+    from cassis_pipe.products.geometry_block import GeometryBlock
 
 #: Our product levels -> PDS4 ``processing_level`` (the PSA collection is ``data_<level>``).
 PROCESSING_LEVELS: dict[str, str] = {
@@ -23,13 +27,16 @@ PROCESSING_LEVELS: dict[str, str] = {
 
 #: CaSSIS filters.
 
-#: filter -> (centre wavelength nm, bandwidth nm or None). PAN from the flown PSA label, RED from
-#: the flown ISIS export label, BLU and NIR centres from the data-handling paper (no bandwidth).
+#: filter -> (centre wavelength nm, bandwidth nm or None). PAN from the flown PSA derived label,
+#: RED from the flown ISIS export label (both centre and width as flown); BLU and NIR centres
+#: from the data-handling paper (as ``instrument.constants.FILTERS``), their widths from the
+#: flown instrument kernel em16_tgo_cassis_v07.ti ("Filter center wavelength/bw": Blue-Green
+#: 485/165, IR 985/220 nm), the only flown source of a BLU or NIR width (docs/icd.md).
 FILTER_WAVELENGTHS_NM: dict[str, tuple[float, float | None]] = {
     "PAN": (677.4, 231.5),
     "RED": (840.0, 100.0),
-    "NIR": (940.0, None),
-    "BLU": (497.0, None),
+    "NIR": (940.0, 220.0),
+    "BLU": (497.0, 165.0),
 }
 
 #: Fill value of float32 products (lowest float32, bits 0xFF7FFFFF = -3.4028234663852886e38):
@@ -157,6 +164,10 @@ class ProductMeta:
     version_id: str = "1.0"
     special: SpecialConstants = field(default_factory=SpecialConstants)
     processing: ProcessingRecord | None = None
+    geometry: GeometryBlock | None = None
+    """Map products: observing geometry (``geom:Geometry``, Ls, LTST, orbit, mission phase)."""
+    scaling: tuple[float, float] | None = None
+    """(scaling_factor, value_offset) of the stored values, written when set."""
 
     def __post_init__(self) -> None:
         if self.level not in PROCESSING_LEVELS:

@@ -21,6 +21,7 @@ from cassis_pipe.labels.xmlsafe import LabelError
 from cassis_pipe.products.crs import EQUIRECTANGULAR, MapProjection
 from cassis_pipe.products.dat_writer import dat_dtype, write_dat
 from cassis_pipe.products.errors import ProductError
+from cassis_pipe.products.geometry_block import ltst_text
 from cassis_pipe.products.metadata import (
     FILTER_WAVELENGTHS_NM,
     PROCESSING_LEVELS,
@@ -30,6 +31,7 @@ from cassis_pipe.products.metadata import (
     SpecialConstants,
     utc_z,
 )
+from cassis_pipe.products.pds4_geometry import GEOM, GEOM_FILES, add_geometry
 
 PDS = "http://pds.nasa.gov/pds4/pds/v1"
 IMG = "http://pds.nasa.gov/pds4/img/v1"
@@ -47,8 +49,10 @@ SCHEMA_FILES: dict[str, tuple[str, str]] = {
     IMG: ("PDS4_IMG_1N00_1920.xsd", "PDS4_IMG_1N00_1920.sch"),
     CART: ("PDS4_CART_1N00_1970.xsd", "PDS4_CART_1N00_1970.sch"),
     PROC: ("PDS4_PROC_1N00_1300.xsd", "PDS4_PROC_1N00_1300.sch"),
+    GEOM: GEOM_FILES,
 }
-_PREFIX = {PDS: None, DISP: "disp", IMG: "img", CART: "cart", PROC: "proc", XSI: "xsi"}
+_PREFIX = {PDS: None, DISP: "disp", IMG: "img", CART: "cart", PROC: "proc", GEOM: "geom",
+           XSI: "xsi"}
 
 #: numpy dtype name -> PDS4 ``data_type``.
 PDS4_DATA_TYPES = {"uint16": "UnsignedLSB2", "float32": "IEEE754LSBSingle"}
@@ -127,6 +131,10 @@ def _observation(root: etree._Element, meta: ProductMeta, map_info: MapInfo | No
     tc = _sub(oa, PDS, "Time_Coordinates")
     _sub(tc, PDS, "start_date_time", utc_z(meta.start_utc))
     _sub(tc, PDS, "stop_date_time", utc_z(meta.stop_utc))
+    if meta.geometry is not None:
+        _sub(tc, PDS, "local_true_solar_time", ltst_text(meta.geometry.local_true_solar_time_h))
+        _sub(tc, PDS, "solar_longitude", round(float(meta.geometry.solar_longitude_deg), 9),
+             unit="deg")
     prs = _sub(oa, PDS, "Primary_Result_Summary")
     _sub(prs, PDS, "purpose", "Science")
     _sub(prs, PDS, "processing_level", PROCESSING_LEVELS[meta.level])
@@ -161,7 +169,9 @@ def _observation(root: etree._Element, meta: ProductMeta, map_info: MapInfo | No
     if map_info is not None:
         _cartography(da, map_info)
     if meta.processing is not None:
-        _processing(da, meta.processing)
+        _processing(da, meta.processing, meta)
+    if meta.geometry is not None:
+        add_geometry(da, meta.geometry)
 
 
 def _display(da: etree._Element) -> None:
@@ -236,7 +246,7 @@ def _cartography(da: etree._Element, m: MapInfo) -> None:
     _sub(gm, CART, "coordinate_system_type", "Body-fixed Rotating")
 
 
-def _processing(da: etree._Element, rec: ProcessingRecord) -> None:
+def _processing(da: etree._Element, rec: ProcessingRecord, meta: ProductMeta) -> None:
     pi = _sub(da, PROC, "Processing_Information")
     _local_ref(pi, "processing_information_to_data_object")
     if rec.input_products:
@@ -251,6 +261,11 @@ def _processing(da: etree._Element, rec: ProcessingRecord) -> None:
     _sub(sw, PROC, "name", rec.software_name)
     _sub(sw, PROC, "software_version_id", rec.software_version)
     params = [("calibration_file", f) for f in rec.calibration_files] + list(rec.parameters)
+    g = meta.geometry
+    if g is not None:  # the PSA's Mission_Information keys (its dictionary is not bundled)
+        params += [("start_orbit_number", f"{g.orbit_number:06d}"),
+                   ("mission_phase_name", g.mission_phase_name),
+                   ("mission_phase_identifier", g.mission_phase_identifier)]
     if params:
         prog = _sub(sw, PROC, "Software_Program")
         _sub(prog, PROC, "name", rec.software_name)
@@ -292,6 +307,9 @@ def _file_area(root: etree._Element, meta: ProductMeta, shape: tuple[int, int],
     _sub(ea, PDS, "data_type", PDS4_DATA_TYPES[dtype.name])
     if meta.unit:
         _sub(ea, PDS, "unit", meta.unit)
+    if meta.scaling is not None:
+        _sub(ea, PDS, "scaling_factor", float(meta.scaling[0]))
+        _sub(ea, PDS, "value_offset", float(meta.scaling[1]))
     for seq, (axis, n) in enumerate((("Line", shape[0]), ("Sample", shape[1])), start=1):
         ax = _sub(arr, PDS, "Axis_Array")
         _sub(ax, PDS, "axis_name", axis)
@@ -308,7 +326,8 @@ def build_label(meta: ProductMeta, shape: tuple[int, int], dtype: np.dtype | str
         raise ProductError(f"image shape must be 2-D and non-empty, got {shape}")
     if "/" in file_name or "\\" in file_name or not file_name:
         raise ProductError(f"file_name must be a bare file name, got {file_name!r}")
-    used = [PDS, DISP, IMG] + ([CART] if map_info else []) + ([PROC] if meta.processing else [])
+    used = ([PDS, DISP, IMG] + ([CART] if map_info else []) + ([PROC] if meta.processing else [])
+            + ([GEOM] if meta.geometry is not None else []))
     nsmap = {_PREFIX[ns]: ns for ns in used} | {"xsi": XSI}
     root = etree.Element(f"{{{PDS}}}Product_Observational", nsmap=nsmap)
     root.set(f"{{{XSI}}}schemaLocation",

@@ -26,6 +26,12 @@ from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.mosaic import common_grid, footprint, mosaic
 from cassis_pipe.model import Framelet, valid
 from cassis_pipe.products.crs import MapProjection
+from cassis_pipe.products.geometry_block import (
+    GeometryBlock,
+    filter_inputs,
+    label_geometry,
+    processing_date,
+)
 from cassis_pipe.products.images import (
     COMPOSITES,
     StretchCache,
@@ -120,23 +126,28 @@ def expected_files(observation_id: str, filters: Iterable[str], geotiff: bool = 
     return {"dat": sorted(f"{n}.dat" for n in names.values()),
             "label": sorted(f"{n}.xml" for n in names.values()),
             "geotiff": sorted(f"{n}.tif" for n in names.values()) if geotiff else [],
-            "png": sorted(f"{composite_name(observation_id, c)}.png" for c in combos)}
+            "png": sorted(f"{composite_name(observation_id, c)}.png" for c in combos),
+            "composite_geotiff": sorted(f"{composite_name(observation_id, c)}.tif"
+                                        for c in combos) if geotiff else []}
 
 
 def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
                        mosaics: dict[str, np.ndarray], *, start_utc: str, stop_utc: str,
                        rotation_offset_deg: float, exposure_duration_s: float | None = None,
                        input_lids: Sequence[str] = (), geotiff: bool = True,
-                       kernels: Sequence[str] = ()) -> dict[str, list]:
+                       kernels: Sequence[str] = (),
+                       geometry: dict[str, GeometryBlock] | None = None) -> dict[str, list]:
     """Write per filter ``<name>.dat/.xml`` (float32 I/F, missing = lowest float32, PDS4
-    Cartography) and ``<name>.tif``, plus the available PNG composites, into ``out_dir``.
-    ``kernels``: the SPICE kernel files the geometry came from, named in the labels'
-    processing parameters (``spice_kernel``). Returns the written file names by kind."""
+    Cartography, ``geometry[filter]`` as geom:Geometry, the filter's own input LIDs) and
+    ``<name>.tif``, plus the available composites (PNG, and RGBA GeoTIFF when ``geotiff``),
+    into ``out_dir``. ``kernels``: the SPICE kernel files the geometry came from, named in the
+    labels' processing parameters (``spice_kernel``). Returns the written file names by kind."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     info = map_info(grid)
     names = product_names(observation_id, mosaics)
-    written: dict[str, list] = {"dat": [], "label": [], "geotiff": [], "png": []}
+    written: dict[str, list] = {"dat": [], "label": [], "geotiff": [], "png": [],
+                                "composite_geotiff": []}
     params = (("rotation_offset_deg", f"{rotation_offset_deg:.6f}"),
               ("map_scale_m_per_px", f"{grid.pixel_m:g}"),
               ("projection", grid.projection.kind),
@@ -145,7 +156,7 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
     for f, band in mosaics.items():
         meta = ProductMeta(
             name=names[f], level="derived", start_utc=start_utc, stop_utc=stop_utc,
-            modification_date=start_utc[:10],
+            modification_date=processing_date(start_utc),
             title=f"CaSSIS map-projected I/F {f} {observation_id}", filter_name=f,
             exposure_duration_s=exposure_duration_s, unit="I/F",
             description="Level-1 I/F framelets map-projected (inverse mapping, bilinear) onto "
@@ -153,7 +164,9 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             special=SpecialConstants(missing=FLOAT32_MISSING),
             processing=ProcessingRecord(software_version=__version__,
                                         description="cassis-pipe level 2: map projection",
-                                        parameters=params, input_products=tuple(input_lids)))
+                                        parameters=params,
+                                        input_products=filter_inputs(input_lids, f)),
+            geometry=(geometry or {}).get(f), scaling=(1.0, 0.0))
         with_missing(band, arr)
         dat, xml = write_product(out, meta, arr, map_info=info)
         written["dat"].append(Path(dat).name)
@@ -163,20 +176,26 @@ def write_map_products(out_dir: str | Path, observation_id: str, grid: MapGrid,
             from cassis_pipe.products.geotiff import write_geotiff  # rasterio: only here
 
             tif = write_geotiff(out / f"{names[f]}.tif", arr, info,
-                                tags={"CASSIS_PRODUCT": names[f]})
+                                tags={"CASSIS_PRODUCT": names[f]},
+                                band=(f"{f} I/F", "I/F"))
             written["geotiff"].append(tif.name)
-    written["png"] = write_composites(out, observation_id, mosaics)
+    written["png"] = write_composites(out, observation_id, mosaics,
+                                      geotiff_info=info if geotiff else None)
+    if geotiff:
+        written["composite_geotiff"] = [n[:-4] + ".tif" for n in written["png"]]
     return {k: sorted(v) for k, v in written.items()}
 
 
 def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.ndarray],
-                     threads: int | None = None) -> list[str]:
+                     threads: int | None = None, geotiff_info: MapInfo | None = None
+                     ) -> list[str]:
     """Write the available PNG composites; returns their file names. The bands' validity
     and stretch limits are shared between composites (:class:`StretchCache`); each composite
     is built as filtered PNG scanlines by numba kernels in this thread, and compressed
     (libdeflate, which releases the GIL) in ``threads`` worker threads (default: numba's
     thread count), at most ``threads`` images pending so memory stays bounded. Bytes do not
-    depend on ``threads``."""
+    depend on ``threads``. With ``geotiff_info`` each composite is also written as an RGBA
+    GeoTIFF on that grid (``<stem>.tif``, :func:`products.geotiff.write_rgba_geotiff`)."""
     n = max(1, numba.get_num_threads() if threads is None else int(threads))
     cache = StretchCache()
     names: list[str] = []
@@ -190,7 +209,7 @@ def write_composites(out_dir: Path, observation_id: str, mosaics: dict[str, np.n
                 fut.result()
                 free.append(buf)
             rows = composite_png(mosaics, combo, cache=cache, out=free.pop() if free else None)
-            pending.append((pool.submit(_write_png, path, rows), rows))
+            pending.append((pool.submit(_write_composite, path, rows, geotiff_info, combo), rows))
             names.append(path.name)
         for fut, _ in pending:
             fut.result()
@@ -230,6 +249,15 @@ def _write_png(path: Path, rows: np.ndarray) -> None:
     path.write_bytes(png_from_scanlines(rows, (rows.shape[1] - 1) // 4))
 
 
+def _write_composite(path: Path, rows: np.ndarray, info: MapInfo | None, combo: str) -> None:
+    """PNG from "Up"-filtered scanlines; with ``info`` also the RGBA GeoTIFF."""
+    _write_png(path, rows)
+    if info is not None:
+        from cassis_pipe.products.geotiff import write_composite_geotiff  # rasterio: only here
+
+        write_composite_geotiff(path.with_suffix(".tif"), rows, info, combo)
+
+
 def count_check(expected: dict[str, list[str]], out_dir: str | Path) -> dict[str, Any]:
     """Expected vs produced (on disk) file counts per kind, with the missing names."""
     d = Path(out_dir)
@@ -253,12 +281,15 @@ def map_observation(framelets: Sequence[Framelet], observation_id: str,
     """Project, write and count. Returns (stage dict, grid, mosaics); the stage dict holds the
     grid (``MapGrid.to_dict``), per-filter valid pixel counts and the file count check
     against ``expected_filters`` (a filter without framelets shows up as missing files).
-    ``preview_dir``: also write reduced composites there (:func:`write_previews`)."""
+    ``preview_dir``: also write reduced composites there (:func:`write_previews`);
+    ``kernels``: geometry sources named in the labels (:func:`geometry_sources`)."""
     grid, mosaics = project_bands(framelets, rotation_offset_deg, pixel_m)
     files = write_map_products(out_dir, observation_id, grid, mosaics, start_utc=start_utc,
                                stop_utc=stop_utc, rotation_offset_deg=rotation_offset_deg,
                                exposure_duration_s=exposure_duration_s, input_lids=input_lids,
-                               geotiff=geotiff, kernels=kernels)
+                               geotiff=geotiff, kernels=kernels, geometry=label_geometry(
+                                   framelets, grid, rotation_offset_deg, start_utc,
+                                   observation_id, kernels))
     check = count_check(expected_files(observation_id, expected_filters, geotiff), out_dir)
     n_in = {f: sum(1 for x in framelets if x.filter == f) for f in mosaics}
     stage = {"stage": "map", "observation_id": observation_id,
@@ -290,7 +321,8 @@ def composite_pixels(mosaics: dict[str, np.ndarray], combos: Sequence[str]) -> d
 def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str | Path,
             out_dir: str | Path, stage_json: str | Path, *, pixel_m: float = 4.0,
             expected_filters: tuple[str, ...] = FILTER_ORDER,
-            preview_dir: str | Path | None = None) -> dict[str, Any]:
+            preview_dir: str | Path | None = None, kernels: Sequence[str] = ()
+            ) -> dict[str, Any]:
     """Map stage: products of every filter on one grid with the recovered offset; the grid is
     kept in the stage JSON (``grid``) for the accuracy stage; reduced composites for the
     report in ``preview_dir`` if given."""
@@ -300,8 +332,7 @@ def run_map(framelets: list[Framelet], info: dict[str, Any], rotation_json: str 
                                   pixel_m=pixel_m, expected_filters=expected_filters,
                                   exposure_duration_s=info.get("t_exp_s"),
                                   input_lids=info.get("input_lids", ()),
-                                  preview_dir=preview_dir,
-                                  kernels=info.get("kernels", ()))
+                                  preview_dir=preview_dir, kernels=kernels)
     stage["composite_pixels"] = composite_pixels(mosaics, stage["composites"])
     if stage["composites"] and not any(stage["composite_pixels"].values()):
         stage["composite_note"] = ("no map pixel has every band of a composite: the filters "

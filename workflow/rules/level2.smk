@@ -83,6 +83,7 @@ rule map:
         calibrate=level1_records,
         level1_dir=level1_products,
         isd=rules.geometry.output.isd,
+        geometry=rules.geometry.output.stage,
         rotation=rules.rotation.output.stage,
     output:
         products=directory(f"{RESULTS}/{{obs}}/level2/products"),
