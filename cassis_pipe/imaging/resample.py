@@ -187,6 +187,19 @@ def interpolate(image: np.ndarray, line: np.ndarray, sample: np.ndarray,
 
 
 # -- registration rule: [0, n - 1], NaN propagates ---------------------------------------------
+@njit(cache=True, nogil=True, inline="always")
+def _cubic_row(image: np.ndarray, yy: int, ix: int, fx: float) -> float:
+    """Keys sum along line ``yy`` at sample ``ix + fx`` (clamped columns, zero taps skipped)."""
+    ns = image.shape[1]
+    row = 0.0
+    for i in range(-1, 3):
+        wx = keys(fx - i)
+        if wx == 0.0:
+            continue
+        row += wx * image[yy, min(max(ix + i, 0), ns - 1)]
+    return row
+
+
 @njit(cache=True, nogil=True)
 def _cubic_at(image: np.ndarray, y: float, x: float) -> float:
     nl, ns = image.shape
@@ -201,15 +214,7 @@ def _cubic_at(image: np.ndarray, y: float, x: float) -> float:
         wy = keys(fy - j)
         if wy == 0.0:
             continue
-        yy = min(max(iy + j, 0), nl - 1)
-        row = 0.0
-        for i in range(-1, 3):
-            wx = keys(fx - i)
-            if wx == 0.0:
-                continue
-            xx = min(max(ix + i, 0), ns - 1)
-            row += wx * image[yy, xx]
-        acc += wy * row
+        acc += wy * _cubic_row(image, min(max(iy + j, 0), nl - 1), ix, fx)
     return acc
 
 
