@@ -58,12 +58,11 @@ def camera_at(cams: CameraArrays, k: int) -> CameraArrays:
 
 
 @njit(cache=True, inline="always")
-def detector_to_ground_point(line: float, sample: float, cam: CameraArrays
-                             ) -> tuple[float, float, float]:
-    """Detector (line, sample) -> body-fixed km on the ellipsoid; NaN off-planet."""
-    u, v = pixel_to_ideal_point(line, sample, cam.p, cam.corr)
-    f = cam.p[0]
-    m = cam.m
+def _detector_to_ground(line: float, sample: float, p: np.ndarray, corr: np.ndarray,
+                        m: np.ndarray, o: np.ndarray, a: float, c: float
+                        ) -> tuple[float, float, float]:
+    u, v = pixel_to_ideal_point(line, sample, p, corr)
+    f = p[0]
     dx = m[0, 0] * u + m[0, 1] * v + m[0, 2] * f
     dy = m[1, 0] * u + m[1, 1] * v + m[1, 2] * f
     dz = m[2, 0] * u + m[2, 1] * v + m[2, 2] * f
@@ -71,9 +70,33 @@ def detector_to_ground_point(line: float, sample: float, cam: CameraArrays
     dx /= nrm
     dy /= nrm
     dz /= nrm
-    o = cam.origin
-    t = ray_hit(o[0], o[1], o[2], dx, dy, dz, cam.a, cam.c)
+    t = ray_hit(o[0], o[1], o[2], dx, dy, dz, a, c)
     return o[0] + t * dx, o[1] + t * dy, o[2] + t * dz
+
+
+@njit(cache=True, inline="always")
+def _ground_to_detector(gx: float, gy: float, gz: float, p: np.ndarray, corr: np.ndarray,
+                        dist: np.ndarray, iterations: int, m: np.ndarray, o: np.ndarray,
+                        a: float, c: float, check_visible: bool) -> tuple[float, float]:
+    vx = gx - o[0]
+    vy = gy - o[1]
+    vz = gz - o[2]
+    if check_visible:
+        nd = -(gx * vx + gy * vy) / (a * a) - gz * vz / (c * c)
+        if not nd > 0.0:
+            return np.nan, np.nan
+    # body-fixed -> FSA is the transpose of m
+    fx = m[0, 0] * vx + m[1, 0] * vy + m[2, 0] * vz
+    fy = m[0, 1] * vx + m[1, 1] * vy + m[2, 1] * vz
+    fz = m[0, 2] * vx + m[1, 2] * vy + m[2, 2] * vz
+    return ray_to_pixel_point(fx, fy, fz, p, corr, dist, iterations)
+
+
+@njit(cache=True, inline="always")
+def detector_to_ground_point(line: float, sample: float, cam: CameraArrays
+                             ) -> tuple[float, float, float]:
+    """Detector (line, sample) -> body-fixed km on the ellipsoid; NaN off-planet."""
+    return _detector_to_ground(line, sample, cam.p, cam.corr, cam.m, cam.origin, cam.a, cam.c)
 
 
 @njit(cache=True, inline="always")
@@ -81,19 +104,8 @@ def ground_to_detector_point(gx: float, gy: float, gz: float, cam: CameraArrays,
                              check_visible: bool) -> tuple[float, float]:
     """Body-fixed ground point (km) -> detector (line, sample); NaN if it lies behind the
     camera or (``check_visible``) faces away from the sensor (ellipsoid normal test)."""
-    o = cam.origin
-    vx = gx - o[0]
-    vy = gy - o[1]
-    vz = gz - o[2]
-    if check_visible:
-        nd = -(gx * vx + gy * vy) / (cam.a * cam.a) - gz * vz / (cam.c * cam.c)
-        if not nd > 0.0:
-            return np.nan, np.nan
-    m = cam.m  # body-fixed -> FSA is its transpose
-    fx = m[0, 0] * vx + m[1, 0] * vy + m[2, 0] * vz
-    fy = m[0, 1] * vx + m[1, 1] * vy + m[2, 1] * vz
-    fz = m[0, 2] * vx + m[1, 2] * vy + m[2, 2] * vz
-    return ray_to_pixel_point(fx, fy, fz, cam.p, cam.corr, cam.dist, cam.iterations)
+    return _ground_to_detector(gx, gy, gz, cam.p, cam.corr, cam.dist, cam.iterations, cam.m,
+                               cam.origin, cam.a, cam.c, check_visible)
 
 
 @njit(cache=True, inline="always")
@@ -113,13 +125,17 @@ def ground_to_image_point(gx: float, gy: float, gz: float, cam: CameraArrays
     return detector_to_window_point(line, sample, cam.win)
 
 
+# The array kernels unpack the tuple before the prange loop: numba does not hoist a tuple's
+# attribute reads out of a parallel loop body (measured +15 % time per point otherwise).
 @njit(cache=True, parallel=True)
 def detector_to_ground(line: np.ndarray, sample: np.ndarray, cam: CameraArrays) -> np.ndarray:
     """Detector (line, sample) -> (n, 3) body-fixed km on the ellipsoid; NaN rows off-planet."""
     n = line.size
     out = np.empty((n, 3))
+    p, corr, m, o, a, c = cam.p, cam.corr, cam.m, cam.origin, cam.a, cam.c
     for k in prange(n):
-        out[k, 0], out[k, 1], out[k, 2] = detector_to_ground_point(line[k], sample[k], cam)
+        out[k, 0], out[k, 1], out[k, 2] = _detector_to_ground(line[k], sample[k], p, corr, m, o,
+                                                              a, c)
     return out
 
 
@@ -131,7 +147,9 @@ def ground_to_detector(xyz: np.ndarray, cam: CameraArrays, check_visible: bool
     n = xyz.shape[0]
     line = np.empty(n)
     sample = np.empty(n)
+    p, corr, dist, it, m, o, a, c = (cam.p, cam.corr, cam.dist, cam.iterations, cam.m,
+                                     cam.origin, cam.a, cam.c)
     for k in prange(n):
-        line[k], sample[k] = ground_to_detector_point(xyz[k, 0], xyz[k, 1], xyz[k, 2], cam,
-                                                      check_visible)
+        line[k], sample[k] = _ground_to_detector(xyz[k, 0], xyz[k, 1], xyz[k, 2], p, corr, dist,
+                                                 it, m, o, a, c, check_visible)
     return line, sample
