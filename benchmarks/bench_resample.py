@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 from cassis_pipe.geometry.camera import FrameCamera  # noqa: E402
 from cassis_pipe.geometry.ellipsoid import surface_point  # noqa: E402
 from cassis_pipe.geometry.isd import read_isd  # noqa: E402
+from cassis_pipe.imaging.resample import interpolate  # noqa: E402
 from cassis_pipe.instrument.detector import Window  # noqa: E402
 from cassis_pipe.mapping.grid import MapGrid, grid_for_footprints  # noqa: E402
-from cassis_pipe.mapping.resample import (  # noqa: E402
+from cassis_pipe.mapping.project import (  # noqa: E402
     footprint_outline,
-    interpolate,
     map_to_image,
     resample_framelet,
 )

@@ -10,16 +10,16 @@ from hypothesis import strategies as st
 from test_mapping_helpers import map_truth, nadir_camera, render, shift_estimate
 
 from cassis_pipe.geometry.camera import FrameCamera
+from cassis_pipe.imaging.resample import interpolate
 from cassis_pipe.mapping.grid import grid_for_footprints
 from cassis_pipe.mapping.mosaic import footprint, mosaic
-from cassis_pipe.mapping.projections import EQUIRECTANGULAR, POLAR_STEREOGRAPHIC
-from cassis_pipe.mapping.resample import (
+from cassis_pipe.mapping.project import (
     footprint_outline,
-    interpolate,
     map_to_image,
     resample_framelet,
     row_spans,
 )
+from cassis_pipe.mapping.projections import EQUIRECTANGULAR, POLAR_STEREOGRAPHIC
 from cassis_pipe.model import Framelet
 
 

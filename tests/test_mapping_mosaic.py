@@ -14,7 +14,7 @@ from test_mapping_helpers import flown_camera, map_truth, render, shift_estimate
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.mapping.mosaic import common_grid, mosaic, mosaic_bands
 from cassis_pipe.mapping.mosaic_kernel import stackable
-from cassis_pipe.mapping.resample import MODE_NEAREST_CENTRE, map_to_image, project_framelet
+from cassis_pipe.mapping.project import MODE_NEAREST_CENTRE, map_to_image, project_framelet
 from cassis_pipe.model import Framelet
 from cassis_pipe.parallel import set_threads
 

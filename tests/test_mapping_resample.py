@@ -13,10 +13,10 @@ from scipy.ndimage import map_coordinates
 from test_mapping_helpers import flown_camera, map_truth, render, shift_estimate
 
 from cassis_pipe.geometry.camera import FrameCamera
+from cassis_pipe.imaging.resample import interpolate
 from cassis_pipe.mapping.grid import MapGrid, grid_for_footprints
-from cassis_pipe.mapping.resample import (
+from cassis_pipe.mapping.project import (
     footprint_outline,
-    interpolate,
     map_to_image,
     resample_framelet,
     row_spans,

@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cassis_pipe.imaging.resample import (
+    node_positions,
+    sample_cubic,
+    shift_cubic,
+    upsample_grid,
+)
 from cassis_pipe.register.correlate import (
     RegistrationError,
     measure_shift,
     smooth,
     tukey,
     valid_box,
-)
-from cassis_pipe.register.resample import (
-    node_positions,
-    sample_cubic,
-    shift_cubic,
-    upsample_grid,
 )
 
 _RNG = np.random.default_rng(11)
@@ -161,7 +161,7 @@ def test_resample_through_nodes_equals_two_step(nl: int, ns: int, step: int, see
                                                 ) -> None:
     """The fused mapping + cubic kernel of the fringing metric gives exactly the values of
     upsample_grid followed by sample_cubic (NaN nodes and positions outside included)."""
-    from cassis_pipe.register.resample import resample_through_nodes
+    from cassis_pipe.imaging.resample import resample_through_nodes
 
     rng = np.random.default_rng(seed)
     rl, rs = node_positions(nl, step), node_positions(ns, step)

@@ -123,7 +123,7 @@ def test_stitch_push_frame_render() -> None:
 def _reference_strip(images: list[np.ndarray], pos: np.ndarray) -> np.ndarray:
     """The blend spelled out as before the two-pass kernel: each framelet resampled with
     shift_cubic onto the full strip width, feather-weighted sums in float64."""
-    from cassis_pipe.register.resample import shift_cubic
+    from cassis_pipe.imaging.resample import shift_cubic
     n_lines = int(np.ceil(max(p[0] + im.shape[0] - 1 for p, im in zip(pos, images, strict=True))))
     n_samples = int(np.ceil(max(p[1] + im.shape[1] - 1 for p, im in zip(pos, images, strict=True))))
     acc = np.zeros((n_lines + 1, n_samples + 1))

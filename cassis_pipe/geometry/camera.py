@@ -21,7 +21,7 @@ from ..instrument.optics import Optics, default_optics
 from .ellipsoid import HeightFn, intersect_dem, surface_normal, xyz_to_latlon
 from .interp import interpolate_positions, quat_to_matrix, slerp_quaternions
 from .isd import Isd
-from .projection import detector_to_ground, ground_to_detector
+from .projection import CameraArrays, detector_to_ground, ground_to_detector
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,13 +135,11 @@ class FrameCamera:
         dl, ds = self._to_detector(line, sample)
         dl, ds = np.broadcast_arrays(dl, ds)
         shape = dl.shape
-        a, c = self.radii_km
         if dem is None:
             pts = detector_to_ground(np.ascontiguousarray(dl).ravel(),
-                                     np.ascontiguousarray(ds).ravel(), self.optics.params,
-                                     self.optics.corr, self.bf_from_fsa,
-                                     np.asarray(self.position_km, dtype=np.float64), a, c)
+                                     np.ascontiguousarray(ds).ravel(), self.arrays())
         else:
+            a, c = self.radii_km
             dirs = self.look_directions(line, sample).reshape(-1, 3)
             pts = intersect_dem(self.position_km, dirs, dem, a, c)
         return pts.reshape(shape + (3,))
@@ -152,14 +150,26 @@ class FrameCamera:
         camera or (``check_visible``) on the far side of the ellipsoid."""
         xyz = np.asarray(xyz, dtype=np.float64)
         shape = xyz.shape[:-1]
-        a, c = self.radii_km
-        o = self.optics
-        dl, ds = ground_to_detector(np.ascontiguousarray(xyz.reshape(-1, 3)), o.params, o.corr,
-                                    o.dist, o.newton_iterations, self.bf_from_fsa,
-                                    np.asarray(self.position_km, dtype=np.float64), a, c,
-                                    check_visible)
+        dl, ds = ground_to_detector(np.ascontiguousarray(xyz.reshape(-1, 3)), self.arrays(),
+                                    bool(check_visible))
         line, sample = self._from_detector(dl, ds)
         return line.reshape(shape), sample.reshape(shape)
+
+    def arrays(self, shape: tuple[int, int] | None = None) -> CameraArrays:
+        """This camera flattened for the numba kernels (km, mm, radians); ``shape`` the image
+        (lines, samples) of the window (default :meth:`image_shape`)."""
+        o = self.optics
+        w = self.window
+        row0, col0, b = (w.row0, w.col0, w.binning) if w is not None else (0, 0, 1)
+        lines, samples = self.image_shape() if shape is None else shape
+        a, c = (float(r) for r in self.radii_km)
+        return CameraArrays(
+            p=np.ascontiguousarray(o.params, dtype=np.float64),
+            corr=np.ascontiguousarray(o.corr, dtype=np.float64),
+            dist=np.ascontiguousarray(o.dist, dtype=np.float64),
+            iterations=int(o.newton_iterations), m=np.ascontiguousarray(self.bf_from_fsa),
+            origin=np.ascontiguousarray(self.position_km, dtype=np.float64), a=a, c=c,
+            win=np.array([row0, col0, b, int(lines), int(samples)], dtype=np.float64))
 
     def image_shape(self) -> tuple[int, int]:
         """(lines, samples) of the image in use (window binned shape or full detector)."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit, prange
 
+from ..imaging.resample import bilinear_blend
 from ..instrument.constants import MARS_RADII_KM
 
 MARS_A_KM: float = MARS_RADII_KM[0]
@@ -18,8 +19,8 @@ HeightFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @njit(cache=True, inline="always")
-def _ray_hit(ox: float, oy: float, oz: float, dx: float, dy: float, dz: float,
-             a: float, c: float) -> float:
+def ray_hit(ox: float, oy: float, oz: float, dx: float, dy: float, dz: float,
+            a: float, c: float) -> float:
     """Smallest positive distance along the ray to the ellipsoid, NaN if missed."""
     ia2 = 1.0 / (a * a)
     ic2 = 1.0 / (c * c)
@@ -50,7 +51,7 @@ def intersect_rays(origin: np.ndarray, dirs: np.ndarray, a: float, c: float) -> 
     n = dirs.shape[0]
     out = np.empty((n, 3))
     for k in prange(n):
-        t = _ray_hit(origin[0], origin[1], origin[2], dirs[k, 0], dirs[k, 1], dirs[k, 2], a, c)
+        t = ray_hit(origin[0], origin[1], origin[2], dirs[k, 0], dirs[k, 1], dirs[k, 2], a, c)
         out[k, 0] = origin[0] + t * dirs[k, 0]
         out[k, 1] = origin[1] + t * dirs[k, 1]
         out[k, 2] = origin[2] + t * dirs[k, 2]
@@ -136,7 +137,7 @@ def intersect_rays_shell(origin: np.ndarray, dirs: np.ndarray, h: np.ndarray, a:
     n = dirs.shape[0]
     out = np.empty((n, 3))
     for k in prange(n):
-        t = _ray_hit(origin[0], origin[1], origin[2], dirs[k, 0], dirs[k, 1], dirs[k, 2],
+        t = ray_hit(origin[0], origin[1], origin[2], dirs[k, 0], dirs[k, 1], dirs[k, 2],
                      a + h[k], c + h[k])
         out[k, 0] = origin[0] + t * dirs[k, 0]
         out[k, 1] = origin[1] + t * dirs[k, 1]
@@ -174,6 +175,5 @@ def _bilinear(grid: np.ndarray, fi: np.ndarray, fj: np.ndarray) -> np.ndarray:
         dj = j - j0
         i1 = min(i0 + 1, ni - 1)
         j1 = min(j0 + 1, nj - 1)
-        out[k] = ((1 - di) * ((1 - dj) * grid[i0, j0] + dj * grid[i0, j1])
-                  + di * ((1 - dj) * grid[i1, j0] + dj * grid[i1, j1]))
+        out[k] = bilinear_blend(grid[i0, j0], grid[i0, j1], grid[i1, j0], grid[i1, j1], di, dj)
     return out

@@ -7,6 +7,9 @@ undistorted ``(u, v) = A1·chi / A3·chi, A2·chi / A3·chi`` with ``chi = [x²,
 (CORR set); ray ``= normalise(u, v, f)``. The inverse uses the DIST set as the first guess and
 then Newton iterations on the CORR model, so pixel -> ray -> pixel is exact (< 1e-6 px).
 Pixel coordinates are detector 0-based with integer pixel centres (ISIS 1-based value - 1).
+The point kernels :func:`pixel_to_ideal_point` and :func:`ray_to_pixel_point` are the one copy
+of this chain in numba (the array kernels here and :mod:`cassis_pipe.geometry.projection` call
+them); all kernels ``cache=True``, array kernels parallel (prange over points).
 """
 
 from __future__ import annotations
@@ -77,6 +80,29 @@ def _distort_many(u: np.ndarray, v: np.ndarray, corr: np.ndarray, dist: np.ndarr
     return xs, ys
 
 
+@njit(cache=True, inline="always")
+def pixel_to_ideal_point(line: float, sample: float, p: np.ndarray, corr: np.ndarray
+                         ) -> tuple[float, float]:
+    """Detector (line, sample) -> ideal (undistorted) focal-plane (u, v) mm.
+    ``p = [focal_mm, pitch_mm, bs_line, bs_sample]``."""
+    x = (sample - p[3]) * p[1]
+    y = (line - p[2]) * p[1]
+    return undistort_point(x, y, corr)
+
+
+@njit(cache=True, inline="always")
+def ray_to_pixel_point(rx: float, ry: float, rz: float, p: np.ndarray, corr: np.ndarray,
+                       dist: np.ndarray, iterations: int) -> tuple[float, float]:
+    """FSA-frame direction -> detector (line, sample); NaN where it does not point forward
+    (z <= 0)."""
+    if not rz > 0.0:
+        return np.nan, np.nan
+    u = rx * p[0] / rz
+    v = ry * p[0] / rz
+    x, y = distort_point(u, v, corr, dist, iterations)
+    return y / p[1] + p[2], x / p[1] + p[3]
+
+
 @njit(cache=True, parallel=True)
 def pixels_to_rays(line: np.ndarray, sample: np.ndarray, p: np.ndarray, corr: np.ndarray
                    ) -> np.ndarray:
@@ -85,9 +111,7 @@ def pixels_to_rays(line: np.ndarray, sample: np.ndarray, p: np.ndarray, corr: np
     n = line.size
     out = np.empty((n, 3))
     for k in prange(n):
-        x = (sample[k] - p[3]) * p[1]
-        y = (line[k] - p[2]) * p[1]
-        u, v = undistort_point(x, y, corr)
+        u, v = pixel_to_ideal_point(line[k], sample[k], p, corr)
         nrm = np.sqrt(u * u + v * v + p[0] * p[0])
         out[k, 0] = u / nrm
         out[k, 1] = v / nrm
@@ -104,16 +128,8 @@ def rays_to_pixels(rays: np.ndarray, p: np.ndarray, corr: np.ndarray, dist: np.n
     line = np.empty(n)
     sample = np.empty(n)
     for k in prange(n):
-        z = rays[k, 2]
-        if not z > 0.0:
-            line[k] = np.nan
-            sample[k] = np.nan
-            continue
-        u = rays[k, 0] * p[0] / z
-        v = rays[k, 1] * p[0] / z
-        x, y = distort_point(u, v, corr, dist, iterations)
-        sample[k] = x / p[1] + p[3]
-        line[k] = y / p[1] + p[2]
+        line[k], sample[k] = ray_to_pixel_point(rays[k, 0], rays[k, 1], rays[k, 2], p, corr,
+                                                dist, iterations)
     return line, sample
 
 

@@ -4,7 +4,9 @@ mosaics (see docs/mapping.md).
 - :mod:`.projections`: ``Projection``, ``choose_projection``, ``equirectangular``,
   ``polar_stereographic`` (PSA/HiRISE local-radius sphere conventions, numba kernels);
 - :mod:`.grid`: ``MapGrid``, ``grid_for_footprints``;
-- :mod:`.resample`: ``resample_framelet``, ``map_to_image``, ``footprint_outline``;
-- :mod:`.interpolation`: ``interpolate`` (bilinear / bicubic with nodata rules);
+- :mod:`.project`: ``resample_framelet``, ``map_to_image``, ``footprint_outline`` (the
+  interpolation kernels are :mod:`cassis_pipe.imaging.resample`'s, the camera kernels
+  :mod:`cassis_pipe.geometry.projection`'s);
+- :mod:`.mosaic_kernel`: the one-pass "nearest centre" mosaic;
 - :mod:`.mosaic`: ``Framelet``, ``mosaic``, ``common_grid``, ``mosaic_bands``.
 """

@@ -19,14 +19,14 @@ import numpy as np
 from ..model import Framelet
 from .grid import DEFAULT_PIXEL_M, MapGrid, grid_for_footprints
 from .mosaic_kernel import mosaic_nearest, stackable
-from .projections import Projection
-from .resample import (
+from .project import (
     DEFAULT_CELL,
     MODE_FEATHER,
     MODE_NEAREST_CENTRE,
     footprint_outline,
     project_framelet,
 )
+from .projections import Projection
 
 METHODS = ("nearest_centre", "feather")
 

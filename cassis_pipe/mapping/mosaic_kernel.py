@@ -15,23 +15,23 @@ import numpy as np
 from numba import njit, prange
 
 from ..geometry.camera import FrameCamera
+from ..geometry.projection import CameraArrays, camera_at, stack_cameras
+from ..imaging.resample import check_order, sample_point
 from .grid import MapGrid
-from .interpolation import check_order, sample_point
-from .resample import CameraArrays, _block_coords, centre_score, framelet_spans, height_map
+from .project import band_rows, block_coords, centre_score, framelet_spans, height_map
 
 
 @njit(cache=True, parallel=True)
 def mosaic_nearest_kernel(imgs: np.ndarray, valids: np.ndarray, has_mask: bool, order: int,
                           cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.ndarray,
-                          hi: np.ndarray, p: np.ndarray, corr: np.ndarray, dist: np.ndarray,
-                          iterations: np.ndarray, m: np.ndarray, origin: np.ndarray, a: float,
-                          c: float, hmap: np.ndarray, win: np.ndarray, out: np.ndarray) -> None:
-    """``imgs``/``valids`` (framelets, lines, samples) float32 / uint8; per framelet k:
-    row spans ``lo[k]``/``hi[k]`` (map rows), optics ``p[k]``, ``corr[k]``, ``dist[k]``,
-    ``iterations[k]``, pose ``m[k]`` (FSA -> body-fixed), ``origin[k]`` (km), window
-    ``win[k]``. ``out`` (map lines, samples) float32 gets the mosaic, NaN = no data."""
+                          hi: np.ndarray, hmap: np.ndarray, cams: CameraArrays,
+                          out: np.ndarray) -> None:
+    """``imgs``/``valids`` (framelets, lines, samples) float32 / uint8; per framelet k: row
+    spans ``lo[k]``/``hi[k]`` (map rows) and camera ``camera_at(cams, k)`` (``cams`` from
+    :func:`~cassis_pipe.geometry.projection.stack_cameras`). ``out`` (map lines, samples)
+    float32 gets the mosaic, NaN = no data."""
     lines = out.shape[0]
-    band = cell if cell > 1 else 8
+    band = band_rows(cell)
     nband = (lines + band - 1) // band
     nf = imgs.shape[0]
     for bi in prange(nband):
@@ -48,12 +48,10 @@ def mosaic_nearest_kernel(imgs: np.ndarray, valids: np.ndarray, has_mask: bool, 
                     break
             if not any_row:
                 continue
-            wk = win[k]
-            hl = 0.5 * wk[3]
-            hs = 0.5 * wk[4]
-            jb, lbuf, sbuf = _block_coords(i0, i1, lo[k], hi[k], cell, prm, gvec, p[k],
-                                           corr[k], dist[k], iterations[k], m[k], origin[k],
-                                           a, c, hmap, wk)
+            cam = camera_at(cams, k)
+            hl = 0.5 * cam.win[3]
+            hs = 0.5 * cam.win[4]
+            jb, lbuf, sbuf = block_coords(i0, i1, lo[k], hi[k], cell, prm, gvec, hmap, cam)
             img = imgs[k]
             val = valids[k]
             for i in range(i0, i1):
@@ -67,10 +65,6 @@ def mosaic_nearest_kernel(imgs: np.ndarray, valids: np.ndarray, has_mask: bool, 
                     if score < best[i - i0, j]:
                         out[i, j] = v
                         best[i - i0, j] = score
-
-
-def _stack(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    return np.ascontiguousarray(np.stack([np.asarray(x, np.float64) for x in arrays]))
 
 
 def stackable(framelets: Sequence[tuple[np.ndarray, FrameCamera, np.ndarray | None]]) -> bool:
@@ -99,10 +93,10 @@ def mosaic_nearest(framelets: Sequence[tuple[np.ndarray, FrameCamera, np.ndarray
     has_mask = framelets[0][2] is not None
     valids = (np.ascontiguousarray(np.stack([np.asarray(f[2], bool) for f in framelets]))
               .view(np.uint8) if has_mask else np.zeros((len(framelets), 1, 1), np.uint8))
-    cams = [CameraArrays(cam, imgs.shape[1:]) for _, cam, _ in framelets]
-    for (_, cam, _), ca in zip(framelets, cams, strict=True):
-        if cam.window is not None and ca.shape != cam.window.binned_shape:
-            raise ValueError(f"image shape {ca.shape} != window image shape "
+    shape = imgs.shape[1:]
+    for _, cam, _ in framelets:
+        if cam.window is not None and shape != cam.window.binned_shape:
+            raise ValueError(f"image shape {shape} != window image shape "
                              f"{cam.window.binned_shape} of the camera")
     spans = [framelet_spans(grid, cam, imgs.shape[1:],
                             outline=None if outlines is None else outlines[k])
@@ -111,13 +105,9 @@ def mosaic_nearest(framelets: Sequence[tuple[np.ndarray, FrameCamera, np.ndarray
     hi = np.ascontiguousarray(np.stack([s[1] for s in spans]))
     hmap, cell = height_map(height_km, grid, cell)
     out = np.empty(grid.shape, np.float32)
+    cams = stack_cameras([cam.arrays(shape) for _, cam, _ in framelets])
     mosaic_nearest_kernel(imgs, valids, has_mask, check_order(order), cell,
-                          grid.projection.params, np.array([grid.ulx_m, grid.uly_m,
-                                                            grid.pixel_m]),
-                          lo, hi, _stack([ca.p for ca in cams]), _stack([ca.corr for ca in cams]),
-                          _stack([ca.dist for ca in cams]),
-                          np.array([ca.iterations for ca in cams], np.int64),
-                          _stack([ca.m for ca in cams]), _stack([ca.origin for ca in cams]),
-                          cams[0].a_km, cams[0].c_km, hmap, _stack([ca.win for ca in cams]),
+                          grid.projection.params,
+                          np.array([grid.ulx_m, grid.uly_m, grid.pixel_m]), lo, hi, hmap, cams,
                           out)
     return out

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.fft as sfft
 from numba import njit
 
-from .resample import shift_cubic
+from ..imaging.resample import shift_cubic
 
 
 class RegistrationError(ValueError):

@@ -23,9 +23,9 @@ import numpy as np
 
 from ..geometry.camera import FrameCamera
 from ..geometry.ellipsoid import HeightFn
+from ..imaging.resample import node_positions, resample_through_nodes, upsample_grid
 from ..model import Framelet
 from .correlate import RegistrationError, Shift, measure_shift
-from .resample import node_positions, resample_through_nodes, upsample_grid
 
 
 @dataclass(frozen=True)

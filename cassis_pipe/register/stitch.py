@@ -20,9 +20,9 @@ import numpy as np
 from numba import njit
 
 from ..geometry.camera import FrameCamera
+from ..imaging.resample import column_taps, cubic_taps, node_positions, shift_cubic
 from ..model import Framelet
 from .correlate import RegistrationError, measure_shift, smooth
-from .resample import _column_taps, _keys, node_positions, shift_cubic
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.nd
     wts = np.empty((n, ns_out, 4), dtype=np.float64)
     inside = np.empty((n, ns_out), dtype=np.bool_)
     for k in range(n):
-        c_k, w_k, i_k = _column_taps(ns_out, 0.0, pos[k, 1], widths[k])
+        c_k, w_k, i_k = column_taps(ns_out, 0.0, pos[k, 1], widths[k])
         cols[k] = c_k
         wts[k] = w_k
         inside[k] = i_k
@@ -161,11 +161,9 @@ def _blend(stack: np.ndarray, starts: np.ndarray, widths: np.ndarray, pos: np.nd
             ys = float(row0[k]) + r - pos[k, 0]       # framelet line sampled (shift_cubic)
             if not (ys >= 0.0 and ys <= n_lines - 1.0):
                 continue
-            iy = int(np.floor(ys))
-            fy = ys - iy
+            cubic_taps(ys, n_lines, wy, yy)
             for j in range(4):
-                wy[j] = _keys(fy - (j - 1))
-                yy[j] = starts[k] + min(max(iy + j - 1, 0), n_lines - 1)
+                yy[j] += starts[k]
             for c in range(ns_out):
                 if not inside[k, c]:
                     continue

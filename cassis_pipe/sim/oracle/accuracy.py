@@ -26,6 +26,7 @@ import numba
 import numpy as np
 from numba import njit
 
+from cassis_pipe.imaging.resample import bilinear_blend
 from cassis_pipe.mapping.grid import MapGrid
 from cassis_pipe.mapping.projections import EQUIRECTANGULAR, inverse_point
 from cassis_pipe.register.mapshift import (
@@ -60,8 +61,8 @@ def _bilerp(band: np.ndarray, x: float, y: float) -> float:
         return np.nan
     i0, j0 = min(int(x), n0 - 2), min(int(y), n1 - 2)
     fx, fy = x - i0, y - j0
-    return ((1 - fx) * ((1 - fy) * band[i0, j0] + fy * band[i0, j0 + 1])
-            + fx * ((1 - fy) * band[i0 + 1, j0] + fy * band[i0 + 1, j0 + 1]))
+    return bilinear_blend(band[i0, j0], band[i0, j0 + 1], band[i0 + 1, j0], band[i0 + 1, j0 + 1],
+                          fx, fy)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -2,10 +2,10 @@
 (line, sample) through the frame camera -> bilinear or bicubic interpolation.
 
 Everything per pixel runs inside one ``njit(parallel=True)`` kernel (prange over bands of
-map rows); the camera math is the fused pipeline of :mod:`cassis_pipe.geometry.projection`
-done point by point (:func:`ground_to_image_point`, reusing the optics' ``distort_point``),
-evaluated exactly on nodes every ``cell`` map pixels and bilinearly interpolated in between
-(``cell=1``: exact everywhere). Only map pixels inside the framelet footprint are visited: the
+map rows); the camera math is the point kernel of :mod:`cassis_pipe.geometry.projection`
+(``ground_to_image_point``, the camera passed as one ``CameraArrays`` tuple), evaluated
+exactly on nodes every ``cell`` map pixels and bilinearly interpolated in between (``cell=1``:
+exact everywhere). Only map pixels inside the framelet footprint are visited: the
 footprint outline (framelet edge projected to the ground and onto the map) gives a column span
 per map row (plus a 2-pixel margin). Ground points lie on the ellipsoid, optionally raised by
 a constant height or a DEM given on the map grid.
@@ -14,7 +14,9 @@ Image coordinates: window-image (line, sample), 0-based, pixel centres on intege
 of ``nl x ns`` pixels covers ``[-0.5, nl - 0.5) x [-0.5, ns - 0.5)``. Outside that area, where
 the ground point faces away from the camera, or where an interpolation neighbour with non-zero
 weight is masked or NaN, the map pixel is NaN (nodata). Neighbour indices are clamped at the
-framelet edge, so the outer half pixel is covered (nearest-edge extension).
+framelet edge, so the outer half pixel is covered (nearest-edge extension); the interpolation
+kernels are those of :mod:`cassis_pipe.imaging.resample` (map rule). Numba: ``cache=True``;
+point kernels ``inline="always"``; the per-framelet kernels are parallel (prange over bands).
 """
 
 from __future__ import annotations
@@ -24,18 +26,13 @@ from numba import njit, prange
 
 from ..geometry.camera import FrameCamera
 from ..geometry.ellipsoid import xyz_to_latlon
-from ..instrument.optics import distort_point
+from ..geometry.projection import CameraArrays, ground_to_image_point
+from ..imaging.resample import bilinear_blend, check_order, prepare_image, sample_point
 from .grid import MapGrid
-from .interpolation import (
-    check_order,
-    interpolate,
-    prepare_image,
-    sample_point,
-)
 from .projections import inverse_point
 
-__all__ = ["CameraArrays", "footprint_outline", "framelet_spans", "interpolate", "map_to_image",
-           "project_framelet", "resample_framelet", "row_spans"]
+__all__ = ["block_coords", "centre_score", "footprint_outline", "framelet_spans", "height_map",
+           "map_to_image", "project_framelet", "resample_framelet", "row_spans"]
 
 MODE_WRITE = 0
 """Write every valid value (single framelet)."""
@@ -47,51 +44,6 @@ SPAN_MARGIN_PX = 2.0
 DEFAULT_CELL = 16
 """Node spacing (map pixels) of the exact camera model; coordinates are bilinear in between
 (max error measured on the flown ISD geometry: see docs/mapping.md)."""
-
-
-class CameraArrays:
-    """A :class:`FrameCamera` flattened into the arrays the kernels take (km, mm, radians).
-    ``win = [row0, col0, binning, lines, samples]`` maps detector to window-image coordinates;
-    ``shape`` is the framelet image shape (lines, samples)."""
-
-    def __init__(self, cam: FrameCamera, shape: tuple[int, int] | None = None) -> None:
-        o = cam.optics
-        self.p = np.ascontiguousarray(o.params, dtype=np.float64)
-        self.corr = np.ascontiguousarray(o.corr, dtype=np.float64)
-        self.dist = np.ascontiguousarray(o.dist, dtype=np.float64)
-        self.iterations = int(o.newton_iterations)
-        self.m = np.ascontiguousarray(cam.bf_from_fsa, dtype=np.float64)
-        self.origin = np.ascontiguousarray(cam.position_km, dtype=np.float64)
-        self.a_km, self.c_km = (float(r) for r in cam.radii_km)
-        shape = cam.image_shape() if shape is None else shape
-        w = cam.window
-        row0, col0, b = (w.row0, w.col0, w.binning) if w is not None else (0, 0, 1)
-        self.shape = (int(shape[0]), int(shape[1]))
-        self.win = np.array([row0, col0, b, self.shape[0], self.shape[1]], dtype=np.float64)
-
-
-@njit(cache=True, inline="always")
-def ground_to_image_point(gx: float, gy: float, gz: float, p: np.ndarray, corr: np.ndarray,
-                          dist: np.ndarray, iterations: int, m: np.ndarray, origin: np.ndarray,
-                          a: float, c: float, win: np.ndarray) -> tuple[float, float]:
-    """Body-fixed ground point (km) -> window-image (line, sample); NaN if it faces away from
-    the sensor (ellipsoid normal) or lies behind the camera. ``m`` = FSA -> body-fixed."""
-    vx = gx - origin[0]
-    vy = gy - origin[1]
-    vz = gz - origin[2]
-    nd = -(gx * vx + gy * vy) / (a * a) - gz * vz / (c * c)
-    if not nd > 0.0:
-        return np.nan, np.nan
-    fx = m[0, 0] * vx + m[1, 0] * vy + m[2, 0] * vz
-    fy = m[0, 1] * vx + m[1, 1] * vy + m[2, 1] * vz
-    fz = m[0, 2] * vx + m[1, 2] * vy + m[2, 2] * vz
-    if not fz > 0.0:
-        return np.nan, np.nan
-    x, y = distort_point(fx * p[0] / fz, fy * p[0] / fz, corr, dist, iterations)
-    det_s = x / p[1] + p[3]
-    det_l = y / p[1] + p[2]
-    b = win[2]
-    return (det_l - win[0] + 0.5) / b - 0.5, (det_s - win[1] + 0.5) / b - 0.5
 
 
 @njit(cache=True, inline="always")
@@ -176,18 +128,16 @@ def framelet_spans(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | Non
 
 
 @njit(cache=True, inline="always")
-def _exact_coords(i: int, j: int, prm: np.ndarray, gvec: np.ndarray, p: np.ndarray,
-                  corr: np.ndarray, dist: np.ndarray, iterations: int, m: np.ndarray,
-                  origin: np.ndarray, a: float, c: float, hmap: np.ndarray, win: np.ndarray
-                  ) -> tuple[float, float]:
+def _exact_coords(i: int, j: int, prm: np.ndarray, gvec: np.ndarray, hmap: np.ndarray,
+                  cam: CameraArrays) -> tuple[float, float]:
     x = gvec[0] + (j + 0.5) * gvec[2]
     y = gvec[1] - (i + 0.5) * gvec[2]
     if hmap.shape[0] == 1 and hmap.shape[1] == 1:
         h = hmap[0, 0]
     else:
         h = hmap[i, j]
-    gx, gy, gz = map_pixel_to_ground(x, y, prm, a, c, h)
-    return ground_to_image_point(gx, gy, gz, p, corr, dist, iterations, m, origin, a, c, win)
+    gx, gy, gz = map_pixel_to_ground(x, y, prm, cam.a, cam.c, h)
+    return ground_to_image_point(gx, gy, gz, cam)
 
 
 @njit(cache=True, inline="always")
@@ -198,12 +148,16 @@ def centre_score(li: float, si: float, half_lines: float, half_samples: float) -
                abs(si - (half_samples - 0.5)) / half_samples)
 
 
+@njit(cache=True, inline="always")
+def band_rows(cell: int) -> int:
+    """Map rows per parallel task: one node cell, or 8 rows for the exact camera model."""
+    return cell if cell > 1 else 8
+
+
 @njit(cache=True)
-def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
-                  prm: np.ndarray, gvec: np.ndarray, p: np.ndarray, corr: np.ndarray,
-                  dist: np.ndarray, iterations: int, m: np.ndarray, origin: np.ndarray,
-                  a: float, c: float, hmap: np.ndarray, win: np.ndarray
-                  ) -> tuple[int, np.ndarray, np.ndarray]:
+def block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int, prm: np.ndarray,
+                 gvec: np.ndarray, hmap: np.ndarray, cam: CameraArrays
+                 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Image (line, sample) of the spanned pixels of map rows ``i0..i1-1`` as (rows, width)
     buffers starting at column ``jb`` (returned first). With ``cell > 1`` the exact camera
     model is evaluated on nodes every ``cell`` pixels (at pixel centres) and bilinearly
@@ -221,8 +175,8 @@ def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
     if cell <= 1:
         for i in range(i0, i1):
             for j in range(lo[i], hi[i]):
-                lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(
-                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, hmap, win)
+                lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(i, j, prm, gvec,
+                                                                           hmap, cam)
         return jb, lbuf, sbuf
     c0 = (jb // cell) * cell
     nn = (je - 1 - c0) // cell + 2
@@ -230,9 +184,8 @@ def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
     ns_ = np.empty((2, nn))
     for r in range(2):
         for q in range(nn):
-            nl_[r, q], ns_[r, q] = _exact_coords(i0 + r * cell, c0 + q * cell, prm, gvec, p,
-                                                 corr, dist, iterations, m, origin, a, c,
-                                                 hmap, win)
+            nl_[r, q], ns_[r, q] = _exact_coords(i0 + r * cell, c0 + q * cell, prm, gvec, hmap,
+                                                 cam)
     for i in range(i0, i1):
         v = (i - i0) / cell
         for j in range(lo[i], hi[i]):
@@ -241,37 +194,32 @@ def _block_coords(i0: int, i1: int, lo: np.ndarray, hi: np.ndarray, cell: int,
             l00, l01, l10, l11 = nl_[0, q], nl_[0, q + 1], nl_[1, q], nl_[1, q + 1]
             s00, s01, s10, s11 = ns_[0, q], ns_[0, q + 1], ns_[1, q], ns_[1, q + 1]
             if np.isfinite(l00 + l01 + l10 + l11 + s00 + s01 + s10 + s11):
-                lbuf[i - i0, j - jb] = ((1 - v) * ((1 - u) * l00 + u * l01)
-                                        + v * ((1 - u) * l10 + u * l11))
-                sbuf[i - i0, j - jb] = ((1 - v) * ((1 - u) * s00 + u * s01)
-                                        + v * ((1 - u) * s10 + u * s11))
+                lbuf[i - i0, j - jb] = bilinear_blend(l00, l01, l10, l11, v, u)
+                sbuf[i - i0, j - jb] = bilinear_blend(s00, s01, s10, s11, v, u)
             else:
-                lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(
-                    i, j, prm, gvec, p, corr, dist, iterations, m, origin, a, c, hmap, win)
+                lbuf[i - i0, j - jb], sbuf[i - i0, j - jb] = _exact_coords(i, j, prm, gvec,
+                                                                           hmap, cam)
     return jb, lbuf, sbuf
 
 
 @njit(cache=True, parallel=True)
 def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, order: int,
                             mode: int, cell: int, prm: np.ndarray, gvec: np.ndarray,
-                            lo: np.ndarray, hi: np.ndarray, p: np.ndarray, corr: np.ndarray,
-                            dist: np.ndarray, iterations: int, m: np.ndarray,
-                            origin: np.ndarray, a: float, c: float, hmap: np.ndarray,
-                            win: np.ndarray, out: np.ndarray, aux: np.ndarray) -> None:
+                            lo: np.ndarray, hi: np.ndarray, hmap: np.ndarray,
+                            cam: CameraArrays, out: np.ndarray, aux: np.ndarray) -> None:
     """Resample one framelet onto the grid rows/spans (``gvec = [ulx, uly, pixel]`` m).
     ``out``/``aux`` are updated per ``mode`` (see MODE_*): aux is the best score (nearest
-    centre) or the weight sum (feather). Work is split in bands of ``cell`` rows (8 if exact)."""
-    nl = win[3]
-    ns = win[4]
+    centre) or the weight sum (feather). Work is split in bands of :func:`band_rows` rows."""
+    nl = cam.win[3]
+    ns = cam.win[4]
     hl = 0.5 * nl
     hs = 0.5 * ns
-    band = cell if cell > 1 else 8
+    band = band_rows(cell)
     nband = (lo.size + band - 1) // band
     for bi in prange(nband):
         i0 = bi * band
         i1 = min(i0 + band, lo.size)
-        jb, lbuf, sbuf = _block_coords(i0, i1, lo, hi, cell, prm, gvec, p, corr, dist,
-                                       iterations, m, origin, a, c, hmap, win)
+        jb, lbuf, sbuf = block_coords(i0, i1, lo, hi, cell, prm, gvec, hmap, cam)
         for i in range(i0, i1):
             for j in range(lo[i], hi[i]):
                 li = lbuf[i - i0, j - jb]
@@ -295,18 +243,14 @@ def project_framelet_kernel(img: np.ndarray, valid: np.ndarray, has_mask: bool, 
 
 @njit(cache=True, parallel=True)
 def map_to_image_kernel(cell: int, prm: np.ndarray, gvec: np.ndarray, lo: np.ndarray,
-                        hi: np.ndarray, p: np.ndarray, corr: np.ndarray, dist: np.ndarray,
-                        iterations: int, m: np.ndarray, origin: np.ndarray, a: float,
-                        c: float, hmap: np.ndarray, win: np.ndarray, line: np.ndarray,
+                        hi: np.ndarray, hmap: np.ndarray, cam: CameraArrays, line: np.ndarray,
                         sample: np.ndarray) -> None:
     """Window-image (line, sample) of every spanned map pixel (others left untouched)."""
-    band = cell if cell > 1 else 8
-    nband = (lo.size + band - 1) // band
-    for bi in prange(nband):
+    band = band_rows(cell)
+    for bi in prange((lo.size + band - 1) // band):
         i0 = bi * band
         i1 = min(i0 + band, lo.size)
-        jb, lbuf, sbuf = _block_coords(i0, i1, lo, hi, cell, prm, gvec, p, corr, dist,
-                                       iterations, m, origin, a, c, hmap, win)
+        jb, lbuf, sbuf = block_coords(i0, i1, lo, hi, cell, prm, gvec, hmap, cam)
         for i in range(i0, i1):
             for j in range(lo[i], hi[i]):
                 line[i, j] = lbuf[i - i0, j - jb]
@@ -338,16 +282,14 @@ def project_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid, out: np
         raise ValueError(f"image shape {img.shape} != window image shape "
                          f"{cam.window.binned_shape} of the camera (an on-ground expanded "
                          "binned window needs a binning-1 window)")
-    ca = CameraArrays(cam, img.shape)
+    ca = cam.arrays(img.shape)
     lo, hi = framelet_spans(grid, cam, img.shape)
     gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
     if out.dtype != np.float64 or aux.dtype != np.float64 or out.shape != grid.shape:
         raise ValueError("out/aux must be float64 arrays, out of grid.shape")
     hmap, cell = height_map(height_km, grid, cell)
     project_framelet_kernel(img, valid, has_mask, check_order(order), int(mode), cell,
-                            grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
-                            ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, hmap, ca.win, out,
-                            aux)
+                            grid.projection.params, gvec, lo, hi, hmap, ca, out, aux)
 
 
 def resample_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid,
@@ -359,7 +301,7 @@ def resample_framelet(image: np.ndarray, cam: FrameCamera, grid: MapGrid,
     ``order`` 1 bilinear, 3 bicubic; ``height_km`` the radial height above the ellipsoid (km):
     a constant, or a DEM already on ``grid`` (array of ``grid.shape``, NaN = nodata; then the
     camera model is evaluated exactly at every pixel); ``cell`` the node spacing (map pixels)
-    of the exact camera model, 1 = exact at every pixel (see :func:`_block_coords`)."""
+    of the exact camera model, 1 = exact at every pixel (see :func:`block_coords`)."""
     out = np.full(grid.shape, np.nan)
     project_framelet(image, cam, grid, out, np.zeros((1, 1)), MODE_WRITE, mask, order,
                      height_km, cell)
@@ -371,9 +313,9 @@ def map_to_image(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None 
                  cell: int = DEFAULT_CELL) -> tuple[np.ndarray, np.ndarray]:
     """Window-image (line, sample) of every map pixel centre (float64, ``grid.shape``; NaN
     where not visible, and outside the footprint spans when ``spans``)."""
-    ca = CameraArrays(cam, shape)
+    shape = cam.image_shape() if shape is None else shape
     if spans:
-        lo, hi = framelet_spans(grid, cam, ca.shape)
+        lo, hi = framelet_spans(grid, cam, shape)
     else:
         lo = np.zeros(grid.lines, np.int64)
         hi = np.full(grid.lines, grid.samples, np.int64)
@@ -381,7 +323,6 @@ def map_to_image(grid: MapGrid, cam: FrameCamera, shape: tuple[int, int] | None 
     sample = np.full(grid.shape, np.nan)
     gvec = np.array([grid.ulx_m, grid.uly_m, grid.pixel_m])
     hmap, cell = height_map(height_km, grid, cell)
-    map_to_image_kernel(cell, grid.projection.params, gvec, lo, hi, ca.p, ca.corr, ca.dist,
-                        ca.iterations, ca.m, ca.origin, ca.a_km, ca.c_km, hmap, ca.win, line,
+    map_to_image_kernel(cell, grid.projection.params, gvec, lo, hi, hmap, cam.arrays(shape), line,
                         sample)
     return line, sample

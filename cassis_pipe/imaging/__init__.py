@@ -1,0 +1,2 @@
+"""Image-space numeric kernels shared by the stages (see :mod:`.resample`): Keys cubic and
+bilinear interpolation, translations, node-grid up-sampling."""
