@@ -33,8 +33,6 @@ ONE_FUNCTION = {
 #: module file names that still occur twice, with the reason; the list may only shrink (the
 #: test fails for a new twin and for an entry that is no longer one)
 KNOWN_TWIN_MODULES = {
-    # another branch ("kernels") renames these; drop the entry after merging it
-    "resample.py": {"mapping/resample.py", "register/resample.py"},
     # stages/ modules are named after their Snakemake rule and commands/ modules after their
     # CLI command, which reuse library words (accepted: the rule <-> stage module <-> stage
     # JSON name is the contract of issue #10; commands/ are plug-ins named like the command)
