@@ -214,11 +214,13 @@ def test_faulty_framelets_named_in_strips_mosaics_and_summary(faulty: Path) -> N
 
 
 def _best_row(block: np.ndarray, strip: np.ndarray) -> int:
-    """Strip line where ``block`` (lines x samples) correlates best (mean removed)."""
-    b = block - block.mean()
+    """Strip line where ``block`` (lines x samples) correlates best (mean removed), on the
+    samples both have (the strip may be a column narrower: sub-pixel along-track placement)."""
+    width = min(block.shape[1], strip.shape[1])
+    b = block[:, :width] - block[:, :width].mean()
     scores = []
     for r in range(strip.shape[0] - block.shape[0] + 1):
-        a = strip[r:r + block.shape[0], :block.shape[1]]
+        a = strip[r:r + block.shape[0], :width]
         if not np.isfinite(a).all():
             scores.append(-1.0)
             continue

@@ -25,6 +25,7 @@ def merge_ingested_sheet(path):
             validate(row, schema=_INGEST_SCHEMA)
             row["geometry"] = _geometry_provider(row)
             OBSERVATIONS.setdefault(row["observation_id"], row)
+            SHEET.setdefault(row["observation_id"], row)
             ids.append(row["observation_id"])
     return ids
 
