@@ -1,4 +1,5 @@
-"""``cassis-pipe time HEX --sclk K --lsk K``: UTC of a CaSSIS time code."""
+"""``cassis-pipe time HEX [--sclk K] [--lsk K]``: UTC of a CaSSIS time code (packaged kernels by
+default)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import argparse
 import sys
 
 from cassis_pipe.telemetry.errors import FrameError
-from cassis_pipe.telemetry.timecode import KernelError, parse_hex_timecode, timecode_to_utc
+from cassis_pipe.telemetry.timecode import (
+    PACKAGED_LSK,
+    PACKAGED_SCLK,
+    KernelError,
+    parse_hex_timecode,
+    timecode_to_utc,
+)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -27,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the UTC (ISO 8601, ms) of a CaSSIS time code such as 2f01543131b1aa13.",
     )
     p.add_argument("hex", metavar="HEX", help="16 hex digits: P-field 2f, 4 coarse, 3 fine bytes")
-    p.add_argument("--sclk", required=True, help="TGO SPICE SCLK kernel (.tsc)")
-    p.add_argument("--lsk", required=True, help="SPICE leap-seconds kernel (.tls)")
+    p.add_argument("--sclk", default=str(PACKAGED_SCLK),
+                   help=f"TGO SPICE SCLK kernel (.tsc); default: packaged {PACKAGED_SCLK.name}")
+    p.add_argument("--lsk", default=str(PACKAGED_LSK),
+                   help=f"SPICE leap-seconds kernel (.tls); default: packaged {PACKAGED_LSK.name}")
     p.set_defaults(func=_run)

@@ -18,6 +18,11 @@ from spiceypy.utils.exceptions import SpiceyError
 
 from cassis_pipe.telemetry.errors import FrameError
 
+#: SPICE kernels shipped with the package (cassis_pipe/data/kernels): TGO SCLK and NAIF LSK.
+PACKAGED_KERNELS = Path(__file__).resolve().parents[1] / "data" / "kernels"
+PACKAGED_SCLK = PACKAGED_KERNELS / "em16_tgo_step_20190823.tsc"
+PACKAGED_LSK = PACKAGED_KERNELS / "naif0012.tls"
+
 P_FIELD = 0x2F
 TIMECODE_LENGTH = 8
 FINE_PER_SECOND = 1 << 24
