@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cassis_pipe.level0.wire import peek_header
 from cassis_pipe.telemetry import hostile
 from cassis_pipe.telemetry.errors import FrameError, Reject, StreamResult
 from cassis_pipe.telemetry.hk import decode_hk, encode_hk, read_hk_stream
@@ -126,7 +127,10 @@ def _naive_science(data: bytes) -> tuple[list[int], list[tuple[int, int, str]]]:
                 try:
                     _, used = decode_science_frame(data, pos)
                     break
-                except FrameError:
+                except FrameError as err2:
+                    if peek_header(data, pos) is not None:  # a corrupt frame: own span
+                        rejects.append((start, pos - start, reason))
+                        start, reason = pos, err2.reason
                     pos += 1
             rejects.append((start, pos - start, reason))
             if pos >= n:

@@ -5,7 +5,8 @@ window of one exposure removed), ``dropped`` (one frame removed), ``reordered`` 
 frames swapped), ``duplicated`` (a frame repeated right after itself), ``bitflipped`` (one bit of
 a frame's data area inverted: its MD5 no longer verifies), ``truncated`` (a frame cut short, the
 next frame follows at once), ``garbage`` (random bytes inserted between two frames). Each
-fault touches a different original frame. The report gives the frame identities and the byte
+fault touches a different original frame (random ones, or with ``adjacent`` consecutive ones in
+:data:`ADJACENT_ORDER`, so every fault kind sits next to another). The report gives the frame identities and the byte
 offsets of the affected spans in the written file.
 """
 
@@ -17,6 +18,40 @@ import numpy as np
 
 from cassis_pipe.sim.config import FaultConfig
 from cassis_pipe.sim.telemetry import FrameId
+
+
+#: Kinds in the order ``adjacent`` places them on consecutive frames, one of each per round;
+#: duplicated and garbage follow their frame, so garbage directly precedes a bit-flipped frame.
+ADJACENT_ORDER = ("missing_framelet", "dropped", "reordered", "duplicated", "garbage",
+                  "bitflipped", "truncated")
+
+
+def _adjacent_slots(frames: list[FrameId], fc: FaultConfig) -> dict[str, list[int]]:
+    """Frame index of each fault per kind, consecutive in ADJACENT_ORDER (round robin)."""
+    left = {k: getattr(fc, k) for k in ADJACENT_ORDER}
+    slots: dict[str, list[int]] = {k: [] for k in ADJACENT_ORDER}
+    taken: set[int] = set()
+    i = 0
+    while any(left.values()):
+        for kind in ADJACENT_ORDER:
+            if not left[kind]:
+                continue
+            while i in taken:
+                i += 1
+            if i + (kind == "reordered") >= len(frames):
+                raise ValueError("not enough frames to inject the requested faults")
+            f = frames[i]
+            group = [i, i + 1] if kind == "reordered" else [i]
+            if kind == "missing_framelet":
+                group = [j for j, g in enumerate(frames)
+                         if (g.uid, g.sequence, g.window) == (f.uid, f.sequence, f.window)]
+                if taken & set(group):  # part of this framelet already carries a fault
+                    i += 1
+                    continue
+            taken.update(group)
+            slots[kind].append(i)
+            left[kind] -= 1
+    return slots
 
 
 @dataclass
@@ -39,7 +74,13 @@ def apply_faults(frames: list[tuple[FrameId, bytes]], fc: FaultConfig, seed: int
     faults: list[dict] = []
     used: set[int] = set()
 
-    def pick(cands: list[int]) -> int:
+    slots = _adjacent_slots([f for f, _ in frames], fc) if fc.adjacent else {}
+
+    def pick(cands: list[int], kind: str) -> int:
+        if fc.adjacent:
+            i = slots[kind].pop(0)
+            used.add(i)
+            return i
         free = [i for i in cands if i not in used]
         if not free:
             raise ValueError("not enough frames to inject the requested faults")
@@ -50,7 +91,7 @@ def apply_faults(frames: list[tuple[FrameId, bytes]], fc: FaultConfig, seed: int
     all_idx = list(range(len(segs)))
     # missing framelet: all frames of one (uid, sequence, window)
     for _ in range(fc.missing_framelet):
-        i = pick(all_idx)
+        i = pick(all_idx, "missing_framelet")
         f = segs[i].frame
         group = [j for j, s in enumerate(segs) if s.frame is not None and (
             s.frame.uid, s.frame.sequence, s.frame.window) == (f.uid, f.sequence, f.window)]
@@ -60,29 +101,29 @@ def apply_faults(frames: list[tuple[FrameId, bytes]], fc: FaultConfig, seed: int
         faults.append({"kind": "missing_framelet", "uid": f.uid, "sequence": f.sequence,
                        "window": f.window, "frames": len(group)})
     for _ in range(fc.dropped):
-        i = pick(all_idx)
+        i = pick(all_idx, "dropped")
         segs[i].note = "removed"
         faults.append({"kind": "dropped", **asdict(segs[i].frame)})
     for _ in range(fc.reordered):
-        i = pick([j for j in all_idx[:-1] if j + 1 not in used])
+        i = pick([j for j in all_idx[:-1] if j + 1 not in used], "reordered")
         used.add(i + 1)
         segs[i], segs[i + 1] = segs[i + 1], segs[i]
         segs[i].note = segs[i + 1].note = "swapped"
         faults.append({"kind": "reordered", "first": asdict(segs[i + 1].frame),
                        "second": asdict(segs[i].frame)})
     for _ in range(fc.bitflipped):
-        i = pick(all_idx)
+        i = pick(all_idx, "bitflipped")
         b = bytearray(segs[i].data)
         pos = int(rng.integers(len(b) - 300, len(b) - 21)) if len(b) > 330 else len(b) // 2
         bit = int(rng.integers(8))
         b[pos] ^= 1 << bit
         segs[i].data, segs[i].note = bytes(b), f"bitflip:{pos}:{bit}"
     for _ in range(fc.truncated):
-        i = pick(all_idx)
+        i = pick(all_idx, "truncated")
         keep = int(rng.integers(8, max(9, len(segs[i].data) - 1)))
         segs[i].data, segs[i].note = segs[i].data[:keep], f"truncated:{keep}"
-    dup_after = [pick(all_idx) for _ in range(fc.duplicated)]
-    garbage_after = [pick(all_idx) for _ in range(fc.garbage)]
+    dup_after = [pick(all_idx, "duplicated") for _ in range(fc.duplicated)]
+    garbage_after = [pick(all_idx, "garbage") for _ in range(fc.garbage)]
     out: list[Segment] = []
     for i, s in enumerate(segs):
         if s.note == "removed":

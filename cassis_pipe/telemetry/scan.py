@@ -23,6 +23,8 @@ import numpy as np
 from cassis_pipe.telemetry.crc import _TABLE as _CRC_TABLE
 from cassis_pipe.telemetry.science import (
     CONTAINER_TAG,
+    DATA_TAGS,
+    HEADER_TAGS,
     MD5_LENGTH,
     MD5_TAG,
     MIN_CONTAINER_LENGTH,
@@ -55,27 +57,77 @@ def _u32(buf: np.ndarray, p: int) -> int:
     return (int(buf[p]) << 24) | (int(buf[p + 1]) << 16) | (int(buf[p + 2]) << 8) | int(buf[p + 3])
 
 
+def _header_arrays() -> tuple[np.ndarray, np.ndarray]:
+    bit = np.full(256, -1, dtype=np.int64)
+    allowed = np.zeros((256, 2), dtype=np.int64)
+    for k, (tag, (_, lengths)) in enumerate(HEADER_TAGS.items()):
+        bit[tag] = k
+        allowed[tag, :] = lengths[0]
+        allowed[tag, 1] = lengths[-1]
+    for tag in DATA_TAGS:
+        bit[tag] = len(HEADER_TAGS)
+    return bit, allowed
+
+
+_HEADER_BIT, _HEADER_LENGTHS = _header_arrays()
+FLAG_PLAUSIBLE, FLAG_HEADER = 1, 2  # candidate kinds returned by next_science_candidate
+
+
+#: header bits of uid, window, sequence and offset: enough to name the framelet a frame hit
+_IDENT = sum(1 << k for k, tag in enumerate(HEADER_TAGS)
+             if HEADER_TAGS[tag][0] in ("uid", "window", "sequence", "offset"))
+
+
 @nb.njit(cache=True, nogil=True)
-def _science_scan(buf: np.ndarray, start: int) -> tuple[int, int]:
+def _header_ok(buf: np.ndarray, p: int, bit: np.ndarray, allowed: np.ndarray) -> bool:
+    """The header TLVs after ``p`` name a framelet (uid, window, sequence and offset read, each
+    header tag at most once with an allowed length), as ``level0.wire.peek_header`` decides."""
     n = buf.shape[0]
-    last = n - (TLV_HEADER + MIN_CONTAINER_LENGTH + TRAILER_LENGTH)  # last possible start
+    data_bit = bit.max()
+    seen = 0
+    q = p + TLV_HEADER
+    while q + TLV_HEADER <= n:
+        tag = buf[q]
+        k = bit[tag]
+        if k < 0 or k == data_bit:
+            break
+        length = _u32(buf, q + 1)
+        if (seen >> k) & 1 or (length != allowed[tag, 0] and length != allowed[tag, 1]):
+            break
+        if q + TLV_HEADER + length > n:
+            break
+        seen |= 1 << k
+        q += TLV_HEADER + length
+    return (seen & _IDENT) == _IDENT
+
+
+@nb.njit(cache=True, nogil=True)
+def _science_scan(buf: np.ndarray, start: int, bit: np.ndarray, allowed: np.ndarray
+                  ) -> tuple[int, int, int]:
+    n = buf.shape[0]
     p = max(start, 0)
-    while p <= last:
+    while p + TLV_HEADER < n:
         if buf[p] == CONTAINER_TAG:
+            flags = 0
             length = _u32(buf, p + 1)
             end = p + TLV_HEADER + length
             if (length >= MIN_CONTAINER_LENGTH and end + TRAILER_LENGTH <= n
                     and buf[end] == MD5_TAG and _u32(buf, end + 1) == MD5_LENGTH):
-                return p, p - start + 1
+                flags = FLAG_PLAUSIBLE
+            if _header_ok(buf, p, bit, allowed):
+                flags |= FLAG_HEADER
+            if flags:
+                return p, flags, p - start + 1
         p += 1
-    return -1, max(n - start, 0)
+    return -1, 0, max(n - start, 0)
 
 
-def next_science_candidate(buf: np.ndarray, start: int) -> tuple[int, int]:
-    """``(offset, positions examined)`` of the first plausible science frame at or after
-    ``start`` in ``buf`` (uint8 array), offset -1 if none."""
-    pos, examined = _science_scan(buf, start)
-    return int(pos), int(examined)
+def next_science_candidate(buf: np.ndarray, start: int) -> tuple[int, int, int]:
+    """``(offset, flags, positions examined)`` of the first 0xfa at or after ``start`` in ``buf``
+    (uint8 array) where a frame is plausible (FLAG_PLAUSIBLE: length fits, MD5 TLV header after
+    the container) and/or whose header TLVs are readable (FLAG_HEADER); offset -1 if none."""
+    pos, flags, examined = _science_scan(buf, start, _HEADER_BIT, _HEADER_LENGTHS)
+    return int(pos), int(flags), int(examined)
 
 
 @dataclass(frozen=True)

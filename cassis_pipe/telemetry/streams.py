@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from cassis_pipe.telemetry.errors import FrameError, Reject, StreamResult
-from cassis_pipe.telemetry.scan import ReadWork, next_science_candidate
+from cassis_pipe.telemetry.scan import FLAG_HEADER, ReadWork, next_science_candidate
 from cassis_pipe.telemetry.science import (
     CONTAINER_TAG,
     TLV_HEADER,
@@ -75,8 +75,10 @@ def read_science_stream(data: bytes | bytearray | memoryview) -> StreamResult:
     """Valid science frames of a downlink file of concatenated frames, and reject spans.
 
     At each position a frame is decoded (MD5 verified). On failure the reader resynchronises on
-    the next 0xfa container whose MD5 verifies; the skipped bytes become one Reject carrying the
-    reason of the failure at the span start (a span with no possible frame start is "garbage").
+    the next 0xfa container whose MD5 verifies; the skipped bytes become Rejects carrying the
+    reason of the failure at their start ("garbage" where no frame can start). A skipped position
+    whose frame header is readable (a bit-flipped or cut frame) starts a new Reject, so each
+    corrupt frame has its own span even right after garbage or another corrupt frame.
     Candidates are found by a numba scan (:func:`~cassis_pipe.telemetry.scan.
     next_science_candidate`); one starting inside ``MAX_FAILED_DEPTH`` failed containers is
     skipped, so the work is linear in the input (counted in ``StreamResult.work``).
@@ -100,12 +102,15 @@ def read_science_stream(data: bytes | bytearray | memoryview) -> StreamResult:
             while frame is None:
                 resume = failed.resume_at(cand)
                 work.skipped += resume > cand
-                cand, examined = next_science_candidate(arr, resume)
+                cand, flags, examined = next_science_candidate(arr, resume)
                 work.scanned += examined
                 if cand < 0:
                     break
-                frame, consumed, _ = _decode_at(mv, cand, work, failed)
+                frame, consumed, why = _decode_at(mv, cand, work, failed)
                 if frame is None:
+                    if flags & FLAG_HEADER:  # a corrupt frame: its own reject span
+                        rejects.append(Reject(start, cand - start, reason))
+                        start, reason = cand, why
                     cand += 1
             pos = n if cand < 0 else cand
             rejects.append(Reject(start, pos - start, reason))
