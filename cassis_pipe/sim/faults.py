@@ -6,8 +6,8 @@ frames swapped), ``duplicated`` (a frame repeated right after itself), ``bitflip
 a frame's data area inverted: its MD5 no longer verifies), ``truncated`` (a frame cut short, the
 next frame follows at once), ``garbage`` (random bytes inserted between two frames). Each
 fault touches a different original frame (random ones, or with ``adjacent`` consecutive ones in
-:data:`ADJACENT_ORDER`, so every fault kind sits next to another). The report gives the frame identities and the byte
-offsets of the affected spans in the written file.
+:data:`ADJACENT_ORDER`, so every fault kind sits next to another). The report gives the frame
+identities and the byte offsets of the affected spans in the written file.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import numpy as np
 
 from cassis_pipe.sim.config import FaultConfig
 from cassis_pipe.sim.telemetry import FrameId
-
 
 #: Kinds in the order ``adjacent`` places them on consecutive frames, one of each per round;
 #: duplicated and garbage follow their frame, so garbage directly precedes a bit-flipped frame.
@@ -48,6 +47,11 @@ def _adjacent_slots(frames: list[FrameId], fc: FaultConfig) -> dict[str, list[in
                 if taken & set(group):  # part of this framelet already carries a fault
                     i += 1
                     continue
+            if kind == "dropped" and sum(
+                    (g.uid, g.sequence, g.window) == (f.uid, f.sequence, f.window)
+                    for g in frames) == 1:  # dropping a framelet's only frame = missing framelet
+                i += 1
+                continue
             taken.update(group)
             slots[kind].append(i)
             left[kind] -= 1
