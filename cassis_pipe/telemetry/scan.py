@@ -52,7 +52,7 @@ class ReadWork:
                 "hashed_bytes": self.hashed_bytes, "skipped": self.skipped}
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _u32(buf: np.ndarray, p: int) -> int:
     return (int(buf[p]) << 24) | (int(buf[p + 1]) << 16) | (int(buf[p + 2]) << 8) | int(buf[p + 3])
 
@@ -73,23 +73,23 @@ _HEADER_BIT, _HEADER_LENGTHS = _header_arrays()
 FLAG_PLAUSIBLE, FLAG_HEADER = 1, 2  # candidate kinds returned by next_science_candidate
 
 
+_DATA_BIT = len(HEADER_TAGS)  # bit index _header_arrays gives the data tags
 #: header bits of uid, window, sequence and offset: enough to name the framelet a frame hit
 _IDENT = sum(1 << k for k, tag in enumerate(HEADER_TAGS)
              if HEADER_TAGS[tag][0] in ("uid", "window", "sequence", "offset"))
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _header_ok(buf: np.ndarray, p: int, bit: np.ndarray, allowed: np.ndarray) -> bool:
     """The header TLVs after ``p`` name a framelet (uid, window, sequence and offset read, each
     header tag at most once with an allowed length), as ``level0.wire.peek_header`` decides."""
     n = buf.shape[0]
-    data_bit = bit.max()
     seen = 0
     q = p + TLV_HEADER
     while q + TLV_HEADER <= n:
         tag = buf[q]
         k = bit[tag]
-        if k < 0 or k == data_bit:
+        if k < 0 or k == _DATA_BIT:
             break
         length = _u32(buf, q + 1)
         if (seen >> k) & 1 or (length != allowed[tag, 0] and length != allowed[tag, 1]):
