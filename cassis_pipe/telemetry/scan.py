@@ -79,31 +79,11 @@ _IDENT = sum(1 << k for k, tag in enumerate(HEADER_TAGS)
              if HEADER_TAGS[tag][0] in ("uid", "window", "sequence", "offset"))
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _header_ok(buf: np.ndarray, p: int, bit: np.ndarray, allowed: np.ndarray) -> bool:
-    """The header TLVs after ``p`` name a framelet (uid, window, sequence and offset read, each
-    header tag at most once with an allowed length), as ``level0.wire.peek_header`` decides."""
-    n = buf.shape[0]
-    seen = 0
-    q = p + TLV_HEADER
-    while q + TLV_HEADER <= n:
-        tag = buf[q]
-        k = bit[tag]
-        if k < 0 or k == _DATA_BIT:
-            break
-        length = _u32(buf, q + 1)
-        if (seen >> k) & 1 or (length != allowed[tag, 0] and length != allowed[tag, 1]):
-            break
-        if q + TLV_HEADER + length > n:
-            break
-        seen |= 1 << k
-        q += TLV_HEADER + length
-    return (seen & _IDENT) == _IDENT
-
-
 @nb.njit(cache=True, nogil=True)
 def _science_scan(buf: np.ndarray, start: int, bit: np.ndarray, allowed: np.ndarray
                   ) -> tuple[int, int, int]:
+    # The header walk is written out here: as a separate (even inlined) njit function it cost
+    # ~100 ns per 0xfa byte, 10x the rest of the scan.
     n = buf.shape[0]
     p = max(start, 0)
     while p + TLV_HEADER < n:
@@ -114,7 +94,24 @@ def _science_scan(buf: np.ndarray, start: int, bit: np.ndarray, allowed: np.ndar
             if (length >= MIN_CONTAINER_LENGTH and end + TRAILER_LENGTH <= n
                     and buf[end] == MD5_TAG and _u32(buf, end + 1) == MD5_LENGTH):
                 flags = FLAG_PLAUSIBLE
-            if _header_ok(buf, p, bit, allowed):
+            # header walk (peek_header's rule): uid, window, sequence and offset read, each
+            # header tag at most once with an allowed length, stopping at anything else
+            seen = 0
+            q = p + TLV_HEADER
+            for _ in range(_DATA_BIT):
+                if q + TLV_HEADER > n:
+                    break
+                tag = buf[q]
+                k = bit[tag]
+                if k < 0 or k == _DATA_BIT or (seen >> k) & 1:
+                    break
+                tlen = _u32(buf, q + 1)
+                if (tlen != allowed[tag, 0] and tlen != allowed[tag, 1]) \
+                        or q + TLV_HEADER + tlen > n:
+                    break
+                seen |= 1 << k
+                q += TLV_HEADER + tlen
+            if (seen & _IDENT) == _IDENT:
                 flags |= FLAG_HEADER
             if flags:
                 return p, flags, p - start + 1
