@@ -32,6 +32,7 @@ def main() -> int:
         t0 = time.perf_counter()
         rep = fuzzing.run(all_targets[name], args.inputs, args.seed)
         print(f"{rep.line()}  [{time.perf_counter() - t0:.0f} s]", flush=True)
+        print(f"    slowest input: {rep.slowest_input.hex()[:200]}")
         for what, data in rep.examples:
             print(f"    {what}\n      input: {data}")
         bad += rep.unhandled
