@@ -80,13 +80,13 @@ _IDENT = sum(1 << k for k, tag in enumerate(HEADER_TAGS)
 
 
 @nb.njit(cache=True, nogil=True)
-def _science_scan(buf: np.ndarray, start: int, bit: np.ndarray, allowed: np.ndarray
-                  ) -> tuple[int, int, int]:
+def _science_scan(buf: np.ndarray, start: int, stop: int, want: int, bit: np.ndarray,
+                  allowed: np.ndarray) -> tuple[int, int, int]:
     # The header walk is written out here: as a separate (even inlined) njit function it cost
     # ~100 ns per 0xfa byte, 10x the rest of the scan.
     n = buf.shape[0]
     p = max(start, 0)
-    while p + TLV_HEADER < n:
+    while p + TLV_HEADER < n and p < stop:
         if buf[p] == CONTAINER_TAG:
             flags = 0
             length = _u32(buf, p + 1)
@@ -113,17 +113,20 @@ def _science_scan(buf: np.ndarray, start: int, bit: np.ndarray, allowed: np.ndar
                 q += TLV_HEADER + tlen
             if (seen & _IDENT) == _IDENT:
                 flags |= FLAG_HEADER
-            if flags:
+            if flags & want:
                 return p, flags, p - start + 1
         p += 1
-    return -1, 0, max(n - start, 0)
+    return -1, 0, max(min(n, stop) - start, 0)
 
 
-def next_science_candidate(buf: np.ndarray, start: int) -> tuple[int, int, int]:
-    """``(offset, flags, positions examined)`` of the first 0xfa at or after ``start`` in ``buf``
-    (uint8 array) where a frame is plausible (FLAG_PLAUSIBLE: length fits, MD5 TLV header after
-    the container) and/or whose header TLVs are readable (FLAG_HEADER); offset -1 if none."""
-    pos, flags, examined = _science_scan(buf, start, _HEADER_BIT, _HEADER_LENGTHS)
+def next_science_candidate(buf: np.ndarray, start: int, stop: int = -1,
+                           want: int = FLAG_PLAUSIBLE | FLAG_HEADER) -> tuple[int, int, int]:
+    """``(offset, flags, positions examined)`` of the first 0xfa in ``buf[start:stop]`` (uint8
+    array; ``stop`` -1: the end) where a frame is plausible (FLAG_PLAUSIBLE: length fits, MD5 TLV
+    header after the container) and/or whose header TLVs name a framelet (FLAG_HEADER), counting
+    only the kinds in ``want``; offset -1 if none."""
+    stop = buf.shape[0] if stop < 0 else stop
+    pos, flags, examined = _science_scan(buf, start, stop, want, _HEADER_BIT, _HEADER_LENGTHS)
     return int(pos), int(flags), int(examined)
 
 
