@@ -13,7 +13,12 @@ from cassis_pipe.telemetry.errors import FrameError, Reject, StreamResult
 from cassis_pipe.telemetry.hk import decode_hk, encode_hk, read_hk_stream
 from cassis_pipe.telemetry.mil import FRAME_LEN, HK_SYNC, TC_SYNC
 from cassis_pipe.telemetry.science import CONTAINER_TAG, decode_science_frame, encode_science_frame
-from cassis_pipe.telemetry.streams import MAX_FAILED_DEPTH, read_science_stream
+from cassis_pipe.telemetry.streams import (
+    MAX_FAILED_DEPTH,
+    REHASH_FLOOR,
+    REHASH_FRACTION,
+    read_science_stream,
+)
 from cassis_pipe.telemetry.tc import decode_tc, encode_tc, read_tc_stream, set_tm_rate, take_image
 
 SMALL, LARGE = 20_000, 200_000
@@ -51,6 +56,19 @@ def test_common_trailer_is_hashed_at_most_twice() -> None:
     assert res.valid == 0 and len(res.rejects) == 1 and res.rejects[0].length == len(data)
     assert res.work.skipped >= 1
     assert res.work.hashed_bytes <= MAX_FAILED_DEPTH * len(data)
+
+
+@pytest.mark.parametrize("attack", ["common_trailer_blocks", "nested"])
+def test_rehash_budget_caps_large_inputs(attack: str) -> None:
+    """Past REHASH_FLOOR, bytes hashed twice are capped at REHASH_FRACTION of the file."""
+    data = SCIENCE_ATTACKS[attack](3 * REHASH_FLOOR)
+    res = read_science_stream(data)
+    assert res.valid == 0
+    limit = (1 + REHASH_FRACTION) * len(data) + REHASH_FLOOR
+    assert res.work.hashed_bytes <= limit
+    assert res.work.skipped >= 1  # a candidate was refused once the budget ran out
+    if attack == "common_trailer_blocks":  # many small second hashes: the budget is spent
+        assert res.work.hashed_bytes > len(data) + REHASH_FLOOR
 
 
 def test_frame_after_hostile_block_is_still_found() -> None:

@@ -25,13 +25,22 @@ STREAM_KINDS = ("science", "tc", "hk")
 #: this often, which keeps the reader linear. 2 lets a valid frame hidden in the data of one
 #: corrupt frame be recovered, and stops nested or overlapping near-miss containers.
 MAX_FAILED_DEPTH = 2
+#: Bytes hashed a second time (candidates inside one failed container) may total at most this
+#: fraction of the file plus REHASH_FLOOR bytes; past it the depth limit drops to 1, so the worst
+#: large input costs 1.25 MD5 passes over the file instead of 2.
+REHASH_FRACTION = 0.25
+REHASH_FLOOR = 1 << 20
+SKIPPED_REASON = "not checked: inside a failed container"
 
 
 class _FailedSpans:
-    """Ends of containers that were MD5-hashed without giving a frame, still ahead of the scan."""
+    """Ends of containers that were MD5-hashed without giving a frame, still ahead of the scan,
+    and the re-hash budget."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int) -> None:
         self.ends: list[int] = []
+        self.limit = MAX_FAILED_DEPTH
+        self.budget = budget
 
     def add(self, end: int) -> None:
         self.ends.append(end)
@@ -39,11 +48,22 @@ class _FailedSpans:
     def resume_at(self, pos: int) -> int:
         """``pos``, or the first byte past the spans if ``pos`` lies inside too many of them."""
         self.ends = sorted((e for e in self.ends if e > pos), reverse=True)
-        if len(self.ends) < MAX_FAILED_DEPTH:
+        if len(self.ends) < self.limit:
             return pos
-        pos = self.ends[MAX_FAILED_DEPTH - 1]
-        self.ends = self.ends[: MAX_FAILED_DEPTH - 1]
+        pos = self.ends[self.limit - 1]
+        self.ends = self.ends[: self.limit - 1]
         return pos
+
+    def admit(self, pos: int, end: int) -> bool:
+        """May the container ``[pos, end)`` be hashed? False (and depth limit 1 from now on) if
+        it lies inside a failed container and the re-hash budget cannot pay for it."""
+        if not any(e > pos for e in self.ends):
+            return True
+        if end - pos <= self.budget:
+            self.budget -= end - pos
+            return True
+        self.limit = 1
+        return False
 
 
 def _decode_at(mv: memoryview, pos: int, work: ReadWork, failed: _FailedSpans
@@ -51,9 +71,14 @@ def _decode_at(mv: memoryview, pos: int, work: ReadWork, failed: _FailedSpans
     """``(frame, consumed, "")`` for a valid frame at ``pos``, else ``(None, 0, reason)``.
 
     A plausible candidate costs an MD5 over its container (counted in ``work.hashed_bytes``); if
-    it then gives no frame its span is remembered in ``failed``.
+    it then gives no frame its span is remembered in ``failed``. One the re-hash budget cannot
+    pay for is not decoded (reason SKIPPED_REASON, counted in ``work.skipped``).
     """
     hashed = plausible_frame_at(mv, pos)
+    end = pos + TLV_HEADER + int.from_bytes(mv[pos + 1 : pos + TLV_HEADER], "big") if hashed else 0
+    if hashed and not failed.admit(pos, end):
+        work.skipped += 1
+        return None, 0, SKIPPED_REASON
     work.decoded += 1
     try:
         frame, consumed = decode_science_frame(mv, pos)
@@ -65,7 +90,6 @@ def _decode_at(mv: memoryview, pos: int, work: ReadWork, failed: _FailedSpans
         work.hashed_bytes += consumed - TRAILER_LENGTH
         return frame, consumed, ""
     if hashed:
-        end = pos + TLV_HEADER + int.from_bytes(mv[pos + 1 : pos + TLV_HEADER], "big")
         work.hashed_bytes += end - pos
         failed.add(end)
     return None, 0, reason
@@ -80,15 +104,16 @@ def read_science_stream(data: bytes | bytearray | memoryview) -> StreamResult:
     whose frame header is readable (a bit-flipped or cut frame) starts a new Reject, so each
     corrupt frame has its own span even right after garbage or another corrupt frame.
     Candidates are found by a numba scan (:func:`~cassis_pipe.telemetry.scan.
-    next_science_candidate`); one starting inside ``MAX_FAILED_DEPTH`` failed containers is
-    skipped, so the work is linear in the input (counted in ``StreamResult.work``).
+    next_science_candidate`); one starting inside ``MAX_FAILED_DEPTH`` failed containers (1 once
+    ``REHASH_FRACTION`` of the file has been hashed twice) is skipped, so the work is linear in
+    the input: at most 1.25 MD5 passes for failed candidates (counted in ``StreamResult.work``).
     """
     buf = data if isinstance(data, bytes) else bytes(data)
     arr = np.frombuffer(buf, dtype=np.uint8)
     mv = memoryview(buf)
     n = len(buf)
     work = ReadWork()
-    failed = _FailedSpans()
+    failed = _FailedSpans(int(REHASH_FRACTION * n) + REHASH_FLOOR)
     frames: list = []
     offsets: list[int] = []
     rejects: list[Reject] = []
