@@ -25,36 +25,39 @@ ADJACENT_ORDER = ("missing_framelet", "dropped", "reordered", "duplicated", "gar
                   "bitflipped", "truncated")
 
 
+def _key(f: FrameId) -> tuple[int, int, int]:
+    return (f.uid, f.sequence, f.window)
+
+
 def _adjacent_slots(frames: list[FrameId], fc: FaultConfig) -> dict[str, list[int]]:
-    """Frame index of each fault per kind, consecutive in ADJACENT_ORDER (round robin)."""
+    """Frame index of each fault per kind, consecutive in ADJACENT_ORDER (round robin).
+
+    A frame is passed over when its framelet already carries a fault (two faults in one
+    framelet merge into one finding) or, for ``dropped``, when it is its framelet's only frame
+    (that would be a missing framelet)."""
     left = {k: getattr(fc, k) for k in ADJACENT_ORDER}
     slots: dict[str, list[int]] = {k: [] for k in ADJACENT_ORDER}
-    taken: set[int] = set()
+    sizes: dict[tuple[int, int, int], int] = {}
+    for f in frames:
+        sizes[_key(f)] = sizes.get(_key(f), 0) + 1
+    hit: set[tuple[int, int, int]] = set()
     i = 0
     while any(left.values()):
         for kind in ADJACENT_ORDER:
             if not left[kind]:
                 continue
-            while i in taken:
-                i += 1
-            if i + (kind == "reordered") >= len(frames):
-                raise ValueError("not enough frames to inject the requested faults")
-            f = frames[i]
             group = [i, i + 1] if kind == "reordered" else [i]
-            if kind == "missing_framelet":
-                group = [j for j, g in enumerate(frames)
-                         if (g.uid, g.sequence, g.window) == (f.uid, f.sequence, f.window)]
-                if taken & set(group):  # part of this framelet already carries a fault
-                    i += 1
-                    continue
-            if kind == "dropped" and sum(
-                    (g.uid, g.sequence, g.window) == (f.uid, f.sequence, f.window)
-                    for g in frames) == 1:  # dropping a framelet's only frame = missing framelet
+            while group[-1] < len(frames) and (
+                    any(_key(frames[j]) in hit for j in group)
+                    or (kind == "dropped" and sizes[_key(frames[i])] == 1)):
                 i += 1
-                continue
-            taken.update(group)
+                group = [j + 1 for j in group]
+            if group[-1] >= len(frames):
+                raise ValueError("not enough frames to inject the requested faults")
+            hit.update(_key(frames[j]) for j in group)
             slots[kind].append(i)
             left[kind] -= 1
+            i = group[-1] + 1
     return slots
 
 
