@@ -27,7 +27,7 @@ def _run(tmp_path: Path, per_kind: int, seed: int) -> tuple[list[dict], dict]:
     return injected, report.as_dict()
 
 
-@pytest.mark.parametrize(("per_kind", "seed"), [(1, 3), (1, 8), (2, 5)])
+@pytest.mark.parametrize(("per_kind", "seed"), [(1, 3), (2, 5)])
 def test_adjacent_faults_reported_exactly(tmp_path: Path, per_kind: int, seed: int) -> None:
     from cassis_pipe.pipeline.truth import match_faults  # moves with the pipeline package
 
