@@ -29,7 +29,7 @@ _HK = [encode_hk(1, 1, {}), encode_hk(2, 1, {})]
 CASES = {
     "science": {"clean": hostile.clean_science, "fa_flood": hostile.fa_flood,
                 "common_trailer": hostile.common_trailer, "nested": hostile.nested_containers,
-                "random_fa": hostile.random_sync_rich},
+                "random_fa": hostile.random_sync_rich, "cut_frames": hostile.cut_frames},
     "tc": {"clean": lambda n: hostile.mil_stream(_TC, n),
            "sync_flood": lambda n: hostile.mil_stream([b"\xf0" * 64], n),
            "bad_crc": lambda n: hostile.mil_stream(_TC, n, flip_at=6)},

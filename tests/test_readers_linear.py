@@ -29,6 +29,7 @@ SCIENCE_ATTACKS = {
     "common_trailer_blocks": lambda n: hostile.common_trailer(n, block=4096),
     "nested": hostile.nested_containers,
     "random_fa": hostile.random_sync_rich,
+    "cut_frames": hostile.cut_frames,
     "clean": lambda n: hostile.clean_science(n, frame_data=2000),
 }
 

@@ -4,7 +4,8 @@ Every builder is deterministic (``seed``) and linear in ``size`` (bytes, approxi
 clean streams). The hostile science files attack the resynchronisation: a corrupt frame followed
 by a flood of 0xfa bytes, by overlapping near-miss containers that all announce the same far MD5
 trailer, or by structurally valid containers nested inside each other's data (all with a wrong
-MD5); the MIL ones are floods of sync bytes and streams of frames with a bad CRC.
+MD5), or frames cut after their header back to back; the MIL ones are floods of sync bytes and
+streams of frames with a bad CRC.
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ def nested_containers(size: int, seed: int = 0) -> bytes:
         out[starts + 1 + k] = container[:, k]
         out[starts + len(prefix) - 4 + k] = data_len[:, k]
     return out.tobytes()
+
+
+def cut_frames(size: int, keep: int = 180, seed: int = 0) -> bytes:
+    """Frames cut after ``keep`` bytes (header readable, no MD5 TLV), back to back: every one is a
+    corrupt frame the reader must report as its own reject span."""
+    head = encode_science_frame(science_frame(seed, b"x" * 10))[:keep]
+    return head * max(size // keep, 1)
 
 
 def random_sync_rich(size: int, sync: int = 0xFA, rate: float = 0.1, seed: int = 0) -> bytes:
