@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -139,12 +138,12 @@ def _mutate(rng: np.random.Generator, frames: list[bytes]) -> bytes:
     return bytes(data)
 
 
-def test_fuzz_readers_100k() -> None:
-    """>= 100 000 mutated multi-frame byte strings through both readers (seeded, < ~30 s)."""
+def test_fuzz_readers() -> None:
+    """5 000 mutated multi-frame byte strings through both readers (seeded, a few seconds).
+    10^6 inputs: ``python benchmarks/fuzz_readers.py --targets tc,hk``."""
     rng = np.random.default_rng(20261121)
     pool = _tc_frames(rng, 300) + _hk_frames(rng, 300)
-    t0 = time.perf_counter()
-    n = 100_000
+    n = 5_000
     total_frames = 0
     for _ in range(n):
         data = _mutate(rng, pool)
@@ -152,9 +151,7 @@ def test_fuzz_readers_100k() -> None:
             res = reader(data)
             assert coverage_ok(res, len(data)), (reader.__name__, data.hex())
             total_frames += res.valid
-    elapsed = time.perf_counter() - t0
     assert total_frames > n  # most frames survive most mutations
-    print(f"fuzz: {n} strings x 2 readers, {total_frames} frames, {elapsed:.1f} s")
 
 
 _tc_pool = _tc_frames(np.random.default_rng(4), 40)

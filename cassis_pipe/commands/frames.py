@@ -42,7 +42,19 @@ def _human(kind: str, path: str, size: int, result: StreamResult) -> str:
     return "\n".join(lines)
 
 
+def no_frames_message(kind: str, path: str, data: bytes) -> str:
+    """Why a file with no valid ``kind`` frame is refused, naming the kind it does read as."""
+    if not data:
+        return f"{path}: empty file, no {kind} frames"
+    others = {k: read_stream(k, data).valid for k in STREAM_KINDS if k != kind}
+    best = max(others, key=lambda k: others[k])
+    hint = (f"; it reads as a {best} stream ({others[best]} valid frames): try --kind {best}"
+            if others[best] else "; it is not a science, TC or HK stream either")
+    return f"{path}: no valid {kind} frame in {len(data)} bytes{hint}"
+
+
 def _run(args: argparse.Namespace) -> int:
+    """Report the stream; exit 1 if the file holds no valid frame of the kind, 2 if unreadable."""
     try:
         data = Path(args.file).read_bytes()
         result = read_stream(args.kind, data)
@@ -53,6 +65,10 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(summary_dict(args.kind, result), indent=1))
     else:
         print(_human(args.kind, args.file, len(data), result))
+    if result.valid == 0:
+        print(f"cassis-pipe frames: {no_frames_message(args.kind, args.file, data)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -29,8 +29,25 @@ class LabelError(ValueError):
         self.reason = reason
 
 
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def check_xml_start(head: bytes, source: str) -> None:
+    """Raise LabelError("not an XML label: ...") unless ``head`` (the first bytes of a file)
+    starts, after an optional byte-order mark and white space, with ``<``. Catches data files
+    (.dat, .bin, images) given where a label is expected before their size is even looked at."""
+    for bom in _BOMS:
+        if head.startswith(bom):
+            return
+    text = head.lstrip(b" \t\r\n")
+    if text and not text.startswith(b"<"):
+        raise LabelError(source, f"not an XML label: starts with bytes {text[:8].hex(' ')} "
+                                 "instead of '<' (a data file?)")
+
+
 def load_xml(data: bytes, source: str = "<bytes>") -> ET.Element:
     """Parse label bytes into an ElementTree root; DOCTYPE declarations are refused outright."""
+    check_xml_start(data[:4096], source)
     if len(data) > MAX_LABEL_BYTES:
         raise LabelError(source, f"label larger than {MAX_LABEL_BYTES} bytes")
     if not data.strip():
@@ -49,6 +66,8 @@ def read_xml(path: str | Path) -> ET.Element:
     """Read and parse the label file at ``path`` (see :func:`load_xml`)."""
     p = Path(path)
     try:
+        with p.open("rb") as fh:
+            check_xml_start(fh.read(4096), p.name)
         size = p.stat().st_size
         if size > MAX_LABEL_BYTES:
             raise LabelError(p.name, f"label larger than {MAX_LABEL_BYTES} bytes")

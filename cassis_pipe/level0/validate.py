@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cassis_pipe.level0.plan import CommandPlan
 from cassis_pipe.level0.pseudo import (
     DEFAULT_RAW_RATIO_IDS,
@@ -29,6 +31,7 @@ from cassis_pipe.level0.pseudo import (
 from cassis_pipe.level0.reassemble import COMPLETE, ReassembledFramelet, reassemble
 from cassis_pipe.level0.wire import container_end, field_offsets, peek_header
 from cassis_pipe.telemetry.errors import StreamResult
+from cassis_pipe.telemetry.scan import FLAG_HEADER, next_science_candidate
 from cassis_pipe.telemetry.science import ScienceFrame
 from cassis_pipe.telemetry.streams import read_science_stream
 from cassis_pipe.telemetry.timecode import FINE_PER_SECOND, is_timecode, unpack_timecode
@@ -158,21 +161,21 @@ def header_mismatches(frame: ScienceFrame, file_offset: int, p: PseudoPacket,
 def _corrupt_entries(data: bytes | None, stream: StreamResult) -> list[dict[str, Any]]:
     """Reader rejects, each with the headers of any frames still readable inside it."""
     out = []
+    arr = np.frombuffer(data, dtype=np.uint8) if data is not None else None
     for r in stream.rejects:
         entry: dict[str, Any] = {"file_offset": r.offset, "length": r.length, "reason": r.reason,
                                  "frames": []}
         if data is not None:
             end = r.offset + r.length
-            pos = data.find(b"\xfa", r.offset, end)
-            while 0 <= pos < end:
+            pos = next_science_candidate(arr, r.offset, end, FLAG_HEADER)[0]
+            while 0 <= pos < end:  # only where peek_header succeeds (numba scan, linear)
                 hdr = peek_header(data, pos)
                 if hdr is not None:
                     entry["frames"].append({"file_offset": pos, **hdr})
-                    nxt = min(container_end(data, pos), end)
-                    pos = max(nxt, pos + 1)
+                    pos = max(min(container_end(data, pos), end), pos + 1)
                 else:
                     pos += 1
-                pos = data.find(b"\xfa", pos, end)
+                pos = next_science_candidate(arr, pos, end, FLAG_HEADER)[0]
         out.append(entry)
     return out
 

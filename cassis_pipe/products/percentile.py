@@ -68,17 +68,26 @@ def _value(a: np.ndarray, b: np.ndarray, half_sum: bool, i: int, j: int) -> floa
     return np.float64(a[i, j])
 
 
+@njit(cache=True)
+def _count_row(row: np.ndarray, need: int) -> int:
+    c = 0
+    for j in range(row.shape[0]):
+        if row[j] & need == need:
+            c += 1
+    return c
+
+
 @njit(cache=True, parallel=True)
 def count_valid(bits: np.ndarray, need: int) -> int:
-    """Number of pixels whose validity ``bits`` include every bit of ``need``."""
+    """Number of pixels whose validity ``bits`` include every bit of ``need``.
+
+    The per-row count is a separate function: a scalar accumulator inside the ``prange`` body
+    makes numba 0.68's parfor reduction analysis fail ("unexpected cycle in lookup()").
+    """
     lines = bits.shape[0]
     counts = np.zeros(lines, np.int64)
     for i in prange(lines):
-        c = 0
-        for j in range(bits.shape[1]):
-            if bits[i, j] & need == need:
-                c += 1
-        counts[i] = c
+        counts[i] = _count_row(bits[i], need)
     return counts.sum()
 
 

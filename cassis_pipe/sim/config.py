@@ -132,6 +132,7 @@ class FaultConfig:
     truncated: int = 0
     garbage: int = 0
     missing_framelet: int = 0
+    adjacent: bool = False  # place the faults on consecutive frames (ADJACENT_ORDER, round robin)
 
 
 @dataclass(frozen=True)

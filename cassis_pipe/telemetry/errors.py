@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class FrameError(ValueError):
@@ -35,12 +36,14 @@ class StreamResult:
     """What a stream reader returns: the valid frames (decoded), where each started, and rejects.
 
     ``frames[i]`` starts at byte ``offsets[i]`` of the file. Every byte of the input is either in
-    a valid frame or in exactly one reject span, so nothing is lost silently.
+    a valid frame or in exactly one reject span, so nothing is lost silently. ``work`` is the
+    reader's counted work (a ``scan.ReadWork``; None for results built by hand).
     """
 
     frames: list
     offsets: list[int]
     rejects: list[Reject]
+    work: Any = None
 
     @property
     def valid(self) -> int:

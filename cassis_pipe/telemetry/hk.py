@@ -20,6 +20,7 @@ from cassis_pipe.telemetry.mil import (
     put_crc,
     read_mil_stream,
 )
+from cassis_pipe.telemetry.scan import MilTable
 
 HK_CRC_OFFSET = 0x3E
 HK_FIELDS_OFFSET = 0x0A  # first field after sync, type and 8-byte time code
@@ -146,6 +147,8 @@ HK_NAMES: dict[int, str] = {t: name for t, (name, _) in _LAYOUT.items()}
 _SLICES = {t: [(f.name, f.offset, f.offset + f.length, f.unit) for f in tab]
            for t, tab in HK_FIELDS.items()}
 _new_value = tuple.__new__
+#: what the stream scan checks before calling decode_hk: sync, known type byte, CRC.
+HK_TABLE = MilTable(HK_SYNC, 1, dict.fromkeys(HK_FIELDS, HK_CRC_OFFSET))
 
 
 @dataclass(slots=True)
@@ -221,4 +224,4 @@ def read_hk_stream(data: bytes | bytearray | memoryview) -> StreamResult:
 
     ``frames`` are :class:`HkFrame`; every other byte is in one Reject span.
     """
-    return read_mil_stream(data, HK_SYNC, decode_hk)
+    return read_mil_stream(data, HK_TABLE, decode_hk)

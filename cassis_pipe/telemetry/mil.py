@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
+
 from cassis_pipe.telemetry.crc import crc16
 from cassis_pipe.telemetry.errors import FrameError, Reject, StreamResult
+from cassis_pipe.telemetry.scan import MIL_TRUNCATED, MIL_VALID, MilTable, ReadWork, next_mil_stop
 
 FRAME_LEN = 64  # bytes in every MIL TC and HK frame
 TC_SYNC = 0xF0  # command container tag = first byte of a TC frame
@@ -55,61 +58,79 @@ def put_crc(frame: bytearray, crc_offset: int) -> None:
 
 def read_mil_stream(
     data: bytes | bytearray | memoryview,
-    sync: int,
+    spec: MilTable,
     decode: Callable[[bytes, int], T],
+    work: ReadWork | None = None,
 ) -> StreamResult:
-    """Resynchronising reader for concatenated 64-byte MIL frames.
+    """Resynchronising reader for concatenated 64-byte MIL frames, linear in the input length.
 
-    Scans for ``sync``; at every sync byte with 64 bytes available it calls ``decode(buf, pos)``,
-    which must return a frame object or raise FrameError. A valid frame consumes 64 bytes; a
-    failed candidate makes the scan resume at the next byte. Bytes that are not in a valid frame
-    are gathered into reject spans that end where the next valid frame (or a truncated tail)
-    begins; a span's reason is that of its first byte ("garbage" for a non-sync byte, else the
-    decoder's reason, e.g. "bad CRC", "unknown cid"). A sync byte with fewer than 64 bytes left
-    starts a final "truncated frame" span. Every input byte ends up in exactly one valid frame or
-    one reject span; only FrameError is caught, and the decoders raise nothing else.
+    A frame is taken at the first position (scanning forward) where ``decode(buf, pos)`` succeeds;
+    such positions are found by the :func:`~cassis_pipe.telemetry.scan.next_mil_stop` kernel from
+    ``spec`` (sync byte, type byte, fixed bytes, CRC), so the Python decoder only runs on frames it
+    will accept plus once per reject span (for the span's reason). A valid frame consumes 64
+    bytes. Bytes that are not in a valid frame are gathered into reject spans that end where the
+    next valid frame (or a truncated tail) begins; a span's reason is that of its first byte
+    ("garbage" for a non-sync byte, else the decoder's reason, e.g. "bad CRC", "unknown cid"). A
+    sync byte with fewer than 64 bytes left starts a final "truncated frame" span. Every input
+    byte ends up in exactly one valid frame or one reject span; only FrameError is caught, and
+    the decoders raise nothing else. ``work`` (optional) receives the counted work.
     """
     buf = bytes(data)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    tables = spec.arrays()
+    work = work if work is not None else ReadWork()
     n = len(buf)
-    sync_byte = bytes((sync,))
     frames: list = []
     offsets: list[int] = []
     rejects: list[Reject] = []
-    pend_start = -1
-    pend_reason = ""
     pos = 0
     while pos < n:
-        if buf[pos] != sync:
-            nxt = buf.find(sync_byte, pos)
-            if nxt < 0:
-                nxt = n
-            if pend_start < 0:
-                pend_start, pend_reason = pos, REASON_GARBAGE
-            pos = nxt
-            continue
-        if n - pos < FRAME_LEN:
-            if pend_start >= 0:
-                rejects.append(Reject(pend_start, pos - pend_start, pend_reason))
-                pend_start = -1
-            rejects.append(Reject(pos, n - pos, REASON_TRUNCATED))
-            pos = n
+        stop, kind, examined = next_mil_stop(arr, pos, spec, tables)
+        work.scanned += examined
+        if stop < 0:
+            stop = n
+        if stop > pos:
+            rejects.append(Reject(pos, stop - pos, _reason_at(buf, pos, spec.sync, decode, work)))
+        if kind == MIL_TRUNCATED:
+            rejects.append(Reject(stop, n - stop, REASON_TRUNCATED))
             break
+        if kind != MIL_VALID:
+            break
+        work.decoded += 1
         try:
-            frame = decode(buf, pos)
-        except FrameError as err:
-            if pend_start < 0:
-                pend_start, pend_reason = pos, err.reason
-            pos += 1
+            frame = decode(buf, stop)
+        except FrameError:  # kernel and decoder disagree (a bug): keep the byte, scan on
+            rejects.append(Reject(stop, 1, "internal error: scan/decoder mismatch"))
+            pos = stop + 1
             continue
-        if pend_start >= 0:
-            rejects.append(Reject(pend_start, pos - pend_start, pend_reason))
-            pend_start = -1
         frames.append(frame)
-        offsets.append(pos)
-        pos += FRAME_LEN
-    if pend_start >= 0:
-        rejects.append(Reject(pend_start, n - pend_start, pend_reason))
-    return StreamResult(frames=frames, offsets=offsets, rejects=rejects)
+        offsets.append(stop)
+        pos = stop + FRAME_LEN
+    return StreamResult(frames=frames, offsets=offsets, rejects=_merge(rejects), work=work)
+
+
+def _reason_at(buf: bytes, pos: int, sync: int, decode: Callable[[bytes, int], T],
+               work: ReadWork) -> str:
+    """Why no frame starts at ``pos``: "garbage" for a non-sync byte, else the decoder's reason."""
+    if buf[pos] != sync:
+        return REASON_GARBAGE
+    work.decoded += 1
+    try:
+        decode(buf, pos)
+    except FrameError as err:
+        return err.reason
+    return "internal error: scan/decoder mismatch"
+
+
+def _merge(rejects: list[Reject]) -> list[Reject]:
+    """Join touching reject spans (only produced after a scan/decoder mismatch), first reason."""
+    out: list[Reject] = []
+    for r in rejects:
+        if out and out[-1].offset + out[-1].length == r.offset and r.reason != REASON_TRUNCATED:
+            last = out.pop()
+            r = Reject(last.offset, last.length + r.length, last.reason)
+        out.append(r)
+    return out
 
 
 def coverage_ok(result: StreamResult, total: int) -> bool:

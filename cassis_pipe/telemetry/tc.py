@@ -25,6 +25,7 @@ from cassis_pipe.telemetry.mil import (
     read_mil_stream,
 )
 from cassis_pipe.telemetry.paramtable import PACKED_LEN, ParameterTable
+from cassis_pipe.telemetry.scan import MilTable
 
 FIRST_VALUE_OFFSET = 6  # byte offset of the first parameter value in a TC frame
 FSW_CHUNK = 46  # bytes of FSW image per "upload FSW image" frame
@@ -111,6 +112,19 @@ def _derive(cid: int, name: str, params: tuple[Param, ...]) -> CommandSpec:
 
 COMMANDS: dict[int, CommandSpec] = {cid: _derive(cid, n, p) for cid, (n, p) in _TABLE.items()}
 COMMAND_IDS: dict[str, int] = {spec.name: cid for cid, spec in COMMANDS.items()}
+
+
+def _fixed_bytes(spec: CommandSpec) -> tuple[tuple[int, int], ...]:
+    """(frame offset, value) of every byte decode_tc checks besides sync, cid and CRC."""
+    fixed = [(1, spec.crc_offset - 2), (3, spec.crc_offset - 4)]
+    for tag, (p, off) in enumerate(zip(spec.params, spec.offsets, strict=True), start=1):
+        fixed += [(off - 2, tag), (off - 1, p.length)]
+    return tuple(fixed)
+
+
+#: what the stream scan checks before calling decode_tc (see scan.MilTable).
+TC_TABLE = MilTable(TC_SYNC, 2, {cid: s.crc_offset for cid, s in COMMANDS.items()},
+                    {cid: _fixed_bytes(s) for cid, s in COMMANDS.items()})
 
 
 @dataclass(slots=True)
@@ -217,7 +231,7 @@ def read_tc_stream(data: bytes | bytearray | memoryview) -> StreamResult:
 
     ``frames`` are :class:`Command`; every other byte is in one Reject span.
     """
-    return read_mil_stream(data, TC_SYNC, decode_tc)
+    return read_mil_stream(data, TC_TABLE, decode_tc)
 
 
 # ---- convenience constructors (timestamps: 8-byte CaSSIS time code as int or 8 raw bytes) ----
