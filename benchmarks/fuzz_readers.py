@@ -1,6 +1,6 @@
 """Fuzz every parser at scale: ``python benchmarks/fuzz_readers.py --inputs 1000000``.
 
-Targets (cassis_pipe.fuzzing): science, tc, hk stream readers, timecode, jpegls decoder, labels
+Targets (tests.support.fuzzing): science, tc, hk stream readers, timecode, jpegls decoder, labels
 (Bern and PDS4 readers, seeded with the labels in tests/data). Prints per target the inputs
 tried, how many were refused with the parser's documented error, unhandled inputs (any other
 exception, or a stream reader that loses or double-counts a byte; the first few are printed with
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from cassis_pipe import fuzzing
+from tests.support import fuzzing
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 

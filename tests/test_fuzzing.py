@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cassis_pipe import fuzzing
 from cassis_pipe.telemetry.errors import Reject, StreamResult
 from cassis_pipe.telemetry.streams import read_science_stream
+from tests.support import fuzzing
 
 LABELS = [p.read_bytes() for p in sorted((Path(__file__).parent / "data").glob("*/*.xml"))[:6]]
 TARGETS = fuzzing.targets(LABELS)
@@ -39,11 +39,11 @@ def test_harness_counts_lost_bytes_and_stray_exceptions() -> None:
             raise KeyError("boom")
 
     seeds = TARGETS["science"].seeds
-    lost = fuzzing.run(fuzzing.Target("lossy", seeds, lossy), 300)
-    stray = fuzzing.run(fuzzing.Target("raising", seeds, raising, KeyError.__base__), 300)
+    lost = fuzzing.run(fuzzing.FuzzTarget("lossy", seeds, lossy), 300)
+    stray = fuzzing.run(fuzzing.FuzzTarget("raising", seeds, raising, KeyError.__base__), 300)
     assert lost.unhandled > 50 and lost.examples
     assert stray.unhandled == 0 and stray.refused > 0  # LookupError is its declared refusal
-    assert fuzzing.run(fuzzing.Target("raising", seeds, raising), 300).unhandled > 0
+    assert fuzzing.run(fuzzing.FuzzTarget("raising", seeds, raising), 300).unhandled > 0
 
 
 def test_check_tiling() -> None:

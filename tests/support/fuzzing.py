@@ -88,7 +88,7 @@ class FuzzReport:
 
 
 @dataclass(frozen=True)
-class Target:
+class FuzzTarget:
     """A parser under fuzz: seeds, the call, and the one exception type it may refuse with."""
 
     name: str
@@ -97,7 +97,7 @@ class Target:
     refusal: type[Exception] | tuple[type[Exception], ...] = ()
 
 
-def run(target: Target, inputs: int, seed: int = 0) -> FuzzReport:
+def run(target: FuzzTarget, inputs: int, seed: int = 0) -> FuzzReport:
     """Feed ``inputs`` mutated inputs to ``target`` (deterministic for a ``seed``)."""
     rng = np.random.default_rng([seed, len(target.name)])
     rep = FuzzReport(target.name)
@@ -185,15 +185,15 @@ def jpegls_seeds() -> tuple[bytes, ...]:
     return tuple(out)
 
 
-def targets(label_seeds: Sequence[bytes] = ()) -> dict[str, Target]:
+def targets(label_seeds: Sequence[bytes] = ()) -> dict[str, FuzzTarget]:
     """Every fuzz target; the label target needs ``label_seeds`` (label XML bytes)."""
     from cassis_pipe.codec import JpegLsError
     from cassis_pipe.labels.xmlsafe import LabelError
 
     tel = telemetry_seeds()
-    out = {k: Target(k, tel[k], _stream(k)) for k in ("science", "tc", "hk")}
-    out["timecode"] = Target("timecode", tel["timecode"], _timecode, FrameError)
-    out["jpegls"] = Target("jpegls", jpegls_seeds(), _jpegls, JpegLsError)
+    out = {k: FuzzTarget(k, tel[k], _stream(k)) for k in ("science", "tc", "hk")}
+    out["timecode"] = FuzzTarget("timecode", tel["timecode"], _timecode, FrameError)
+    out["jpegls"] = FuzzTarget("jpegls", jpegls_seeds(), _jpegls, JpegLsError)
     if label_seeds:
-        out["labels"] = Target("labels", tuple(label_seeds), _label, LabelError)
+        out["labels"] = FuzzTarget("labels", tuple(label_seeds), _label, LabelError)
     return out
