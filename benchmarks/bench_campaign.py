@@ -84,7 +84,7 @@ def run(work: Path, ids: list[str], cores: int) -> tuple[float, float]:
         targets += [f"results/{o}/summary.json", f"results/{o}/level2/map.json",
                     f"results/{o}/level1c/stitch.json", f"results/{o}/level2/accuracy.json"]
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
-           str(work), "--configfile", "config.yaml", "--cores", str(cores), "-q", *targets]
+           str(work), "--configfile", "config.yaml", "--cores", str(cores), *targets, "-q"]
     cpu0, t0 = children_cpu(), time.perf_counter()
     subprocess.run(cmd, check=True, cwd=work)
     return time.perf_counter() - t0, children_cpu() - cpu0
