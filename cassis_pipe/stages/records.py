@@ -34,13 +34,22 @@ def schema(name: str) -> dict[str, Any]:
     return json.loads(text.read_text())
 
 
+@cache
+def _validator(name: str) -> Any:
+    """A validator of schema ``name``, built (and the schema itself checked) once per process:
+    every record of a stage JSON is checked on read, thousands per campaign."""
+    sch = schema(name)
+    cls = jsonschema.validators.validator_for(sch)
+    cls.check_schema(sch)
+    return cls(sch)
+
+
 def check(name: str, data: Any, what: str) -> None:
     """Raise :class:`PipelineError` naming ``what`` when ``data`` breaks schema ``name``."""
-    try:
-        jsonschema.validate(data, schema(name))
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise PipelineError(f"{what}: not a valid {name} at {where}: {exc.message}") from None
+    error = jsonschema.exceptions.best_match(_validator(name).iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise PipelineError(f"{what}: not a valid {name} at {where}: {error.message}")
 
 
 @dataclass(frozen=True)
