@@ -346,14 +346,6 @@ def plan_from_tc(data: bytes | bytearray | memoryview,
     return build_plan(res.frames, res.offsets, res.rejects, initial_position_mdeg)
 
 
-def plan_from_json(path: str | Path) -> CommandPlan:
-    """The command plan the validate stage wrote (``plan.json``; its ``pseudo_packets`` are
-    ignored: :func:`~cassis_pipe.level0.pseudo.predict_packets` recomputes them)."""
-    import json
-
-    return CommandPlan.from_dict(json.loads(Path(path).read_text()))
-
-
 def plan_from_files(tc_path: str | Path, initial_position_mdeg: int | None = None) -> CommandPlan:
     """:func:`plan_from_tc` of a file."""
     return plan_from_tc(Path(tc_path).read_bytes(), initial_position_mdeg)

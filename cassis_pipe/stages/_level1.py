@@ -77,7 +77,7 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
     """Level-1 framelets of ``observation_id`` (the rule's wildcard), each with its camera (the
     geometry stage's ISD ``isd_path``, exposure ET from the framelet's time code, commanded
     angle). Returns (framelets, info: observation_id, uid, start/stop UTC, t_exp, commanded
-    angle, input LIDs, the SPICE kernels the ISD was built from)."""
+    angle, input LIDs); the labels name the geometry's sources from the geometry stage JSON."""
     recs = level1_records(observation_id, level0_json, calibrate_json)
     try:
         isd = read_isd(isd_path)
@@ -99,8 +99,7 @@ def load_level1(observation_id: str, level0_json: str | Path, calibrate_json: st
             "t_exp_s": t_exp or None,
             "commanded_angle_deg": recs[0][0].commanded_angle_deg,
             "input_lids": [f"urn:esa:psa:em16_tgo_cas:data_calibrated:{p.product.lower()}"
-                           for _, p in recs],
-            "kernels": list(isd.cassis.get("kernels", []))}
+                           for _, p in recs]}
     return out, info
 
 
