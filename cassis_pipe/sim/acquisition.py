@@ -17,7 +17,7 @@ import numpy as np
 from cassis_pipe.geometry.builder import build_isd, tel_from_j2000
 from cassis_pipe.geometry.interp import matrix_to_quat
 from cassis_pipe.geometry.isd import Isd
-from cassis_pipe.instrument.constants import AU_KM
+from cassis_pipe.instrument.constants import AU_KM, KERNELS_DIR
 from cassis_pipe.instrument.detector import Window
 from cassis_pipe.instrument.frames import default_frames, frame_rotation
 from cassis_pipe.labels.ids import ObservationId, observation_id_to_uid, orbit_phase_from_latitude
@@ -77,13 +77,11 @@ class Plan:
     kernels: tuple[str, str] | None
 
 
-#: SCLK and LSK kernels shipped as package data (cassis_pipe/data/kernels)
-PACKAGE_KERNELS = Path(__file__).resolve().parents[1] / "data" / "kernels"
 
 
 def find_kernels(cfg: SimConfig) -> tuple[str, str] | None:
     """(sclk, lsk) kernel paths, or None when they are not available."""
-    base = Path(cfg.orbit.kernels_dir) if cfg.orbit.kernels_dir else PACKAGE_KERNELS
+    base = Path(cfg.orbit.kernels_dir) if cfg.orbit.kernels_dir else KERNELS_DIR
     sclk, lsk = base / SCLK_NAME, base / LSK_NAME
     return (str(sclk), str(lsk)) if sclk.is_file() and lsk.is_file() else None
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from cassis_pipe.ops.delivery import format_name
-from cassis_pipe.sim.acquisition import LSK_NAME, PACKAGE_KERNELS, SCLK_NAME
+from cassis_pipe.sim.acquisition import KERNELS_DIR, LSK_NAME, SCLK_NAME
 from cassis_pipe.sim.config import make_config
 from cassis_pipe.sim.telemetry import Timeline, hk_bytes
 from cassis_pipe.sim.writer import simulate
@@ -61,7 +61,7 @@ def tiny_imaging(num_exp: int = 3, width: int = 128) -> dict[str, Any]:
 
 
 def _utc(sclk_s: float) -> str:
-    kern = (str(PACKAGE_KERNELS / SCLK_NAME), str(PACKAGE_KERNELS / LSK_NAME))
+    kern = (str(KERNELS_DIR / SCLK_NAME), str(KERNELS_DIR / LSK_NAME))
     return timecode_to_utc(encode_timecode(sclk_s), *kern)
 
 

@@ -24,6 +24,7 @@ from cassis_pipe.geometry.kernels.kernelset import write_meta_kernel
 from cassis_pipe.geometry.kernels.segments import ck3_array, ck_file, spk13_array, spk_file
 from cassis_pipe.instrument.constants import (
     AU_KM,
+    KERNELS_DIR,
     NAIF_CRU_FRAME,
     NAIF_J2000,
     NAIF_MARS,
@@ -32,7 +33,7 @@ from cassis_pipe.instrument.constants import (
     NAIF_TGO_SPACECRAFT_FRAME,
 )
 from cassis_pipe.instrument.frames import default_frames
-from cassis_pipe.sim.acquisition import PACKAGE_KERNELS, Plan, bf_from_j2000, on_grid, sclk_to_et
+from cassis_pipe.sim.acquisition import Plan, bf_from_j2000, on_grid, sclk_to_et
 from cassis_pipe.sim.config import SimConfig
 from cassis_pipe.sim.orbit import sc_attitude, state_bf
 
@@ -121,7 +122,7 @@ def write_sim_kernels(cfg: SimConfig, plan: Plan, raw_dir: Path) -> Path | None:
     texts = []
     for name in TEXT_KERNELS:
         src = Path(plan.kernels[0]).parent / name
-        src = src if src.is_file() else PACKAGE_KERNELS / name
+        src = src if src.is_file() else KERNELS_DIR / name
         shutil.copyfile(src, kdir / name)
         texts.append(kdir / name)
     return write_meta_kernel(kdir / META_NAME, texts + [kdir / SPK_NAME, kdir / CK_NAME],
