@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 import cassis_pipe
+from cassis_pipe.instrument.constants import DEFAULT_LSK, DEFAULT_SCLK, KERNELS_DIR
 from cassis_pipe.ops.hkframes import HkDbError
 
 DEFAULT_PATH = Path("config/ops.yaml")
@@ -20,15 +21,11 @@ _KEYS = {"database", "results_dir", "hk_limits", "kernels", "ingest_state", "web
 _WEB_KEYS = {"host", "port", "users_file", "session_hours"}
 
 
-def _package_kernel(name: str) -> str:
-    return str(Path(cassis_pipe.__file__).parent / "data" / "kernels" / name)
-
-
 def _kernel_path(path: str) -> str:
     """A kernel path as given if it exists, else relative to the repository root, else the
     package's kernel of that name (so the shipped config works from any directory)."""
     p = Path(path)
-    for cand in (p, Path(cassis_pipe.__file__).parents[1] / p, Path(_package_kernel(p.name))):
+    for cand in (p, Path(cassis_pipe.__file__).parents[1] / p, KERNELS_DIR / p.name):
         if cand.is_file():
             return str(cand)
     return path
@@ -41,9 +38,9 @@ class OpsConfig:
     database: str = "results/hk.sqlite"
     results_dir: Path = Path("results")
     hk_limits: Path | None = None
-    sclk: str = _package_kernel("em16_tgo_step_20190823.tsc")
-    lsk: str = _package_kernel("naif0012.tls")
-    ingest_state: Path | None = Path("results/ingest/state.json")
+    sclk: str = str(DEFAULT_SCLK)
+    lsk: str = str(DEFAULT_LSK)
+    ingest_state: Path | None = Path("ingest/ingest.sqlite")
     host: str = "127.0.0.1"
     port: int = 8765
     users_file: Path = Path("config/web_users.yaml")
