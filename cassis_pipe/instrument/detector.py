@@ -22,6 +22,7 @@ from .constants import (
     CONTROL,
     DETECTOR_LINES,
     DETECTOR_SAMPLES,
+    FILTER_ORDER,
     FILTERS,
     FilterInfo,
     binning_from_code,
@@ -224,4 +225,4 @@ def _interp_axis(a: np.ndarray, b: int, axis: int) -> np.ndarray:
 def default_windows(binning: dict[str, int] | None = None) -> list[Window]:
     """The four flown filter windows, in window-counter order (PAN, RED, NIR, BLU)."""
     binning = binning or {}
-    return [Window.default(name, binning.get(name, 1)) for name in ("PAN", "RED", "NIR", "BLU")]
+    return [Window.default(name, binning.get(name, 1)) for name in FILTER_ORDER]
