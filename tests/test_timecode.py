@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import spiceypy
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -58,10 +58,14 @@ def test_pack_unpack_round_trip(coarse: int, fine: int) -> None:
 
 
 @given(coarse_st, fine_st)
+@example(2**32 - 1, 16777212)  # decodes to the double 2^32: found by hypothesis on 2026-12-04
 def test_float_round_trip(coarse: int, fine: int) -> None:
     b = pack_timecode(coarse, fine)
     s = decode_timecode(b)
     assert abs(s - (coarse + fine / 2**24)) <= 2**-24
+    # the last codes below 2^32 s decode to the double 2^32 (half an ULP away), which no time
+    # code can hold: encode refuses it (tested in test_encode_range); nothing to round-trip
+    assume(s < 2**32)
     back = unpack_timecode(encode_timecode(s))
     if coarse < 2**29:  # 29 + 24 bits fit a double exactly
         assert back == (coarse, fine)
